@@ -1,0 +1,53 @@
+# Koan: the two commands of the README.
+#   make run   set up (apt/pip), build, install the kernelspec, run notebooks/quickstart.ipynb headless
+#   make test  the same set-up, then swift test, the Python conformance tests and every notebook
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+APT_PACKAGES := libzmq3-dev libopenblas-dev pkg-config
+PYTHON ?= python3
+CONFIGURATION ?= debug
+BIN := .build/$(CONFIGURATION)/koan
+# Jupyter looks here first; `koan install --user` writes here too.
+KERNEL_USER_DIR := $(HOME)/.local/share/jupyter/kernels/koan
+
+.PHONY: run test setup apt pip build install swift-test conformance notebooks bench clean
+
+run: setup build install
+	$(BIN) run notebooks/quickstart.ipynb -o notebooks/quickstart.out.ipynb
+
+test: setup build install swift-test conformance
+
+setup: apt pip
+
+# Installs only what is missing, so a second run costs a few milliseconds.
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt: installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+pip:
+	@$(PYTHON) -c "import jupyter_client, nbclient, nbformat, ipykernel, jupyter_kernel_test, papermill, jupyter_console, pytest, pexpect, zmq" 2>/dev/null \
+	  || $(PYTHON) -m pip install -q -r requirements.txt
+
+build:
+	swift build -c $(CONFIGURATION)
+
+install: build
+	$(BIN) install --user
+
+swift-test:
+	swift test
+
+# Conformance tests run against the real binary; test_notebooks.py executes every notebook.
+conformance:
+	KOAN_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q Tests/conformance
+
+bench:
+	swift build -c release
+	$(PYTHON) bench/kernel_latency.py --koan-bin .build/release/koan
+
+clean:
+	rm -rf .build notebooks/*.out.ipynb

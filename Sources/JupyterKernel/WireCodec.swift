@@ -1,0 +1,104 @@
+import Foundation
+
+/// Turns ZeroMQ multipart frames into messages and back:
+/// `[identities..., "<IDS|MSG>", signature, header, parent_header, metadata, content, buffers...]`.
+public struct WireCodec: Sendable {
+    public static let delimiter: [UInt8] = Array("<IDS|MSG>".utf8)
+
+    public enum DecodeError: Error, Equatable, CustomStringConvertible {
+        case missingDelimiter
+        case missingFrames(Int)
+        case badSignature
+        case malformedHeader(String)
+
+        public var description: String {
+            switch self {
+            case .missingDelimiter: return "no <IDS|MSG> delimiter"
+            case .missingFrames(let n): return "expected 5 frames after the delimiter, got \(n)"
+            case .badSignature: return "invalid HMAC signature"
+            case .malformedHeader(let why): return "malformed header: \(why)"
+            }
+        }
+    }
+
+    public let signer: Signer
+    public let session: String
+    public let username: String
+    private let counter = Counter()
+
+    public init(signer: Signer, session: String = UUID().uuidString.lowercased(), username: String = "koan") {
+        self.signer = signer; self.session = session; self.username = username
+    }
+
+    /// Splits frames and checks the signature over the raw bytes. No JSON is touched.
+    public func split(_ frames: [[UInt8]]) throws -> RawMessage {
+        guard let d = frames.firstIndex(of: Self.delimiter) else { throw DecodeError.missingDelimiter }
+        let rest = frames.count - d - 1
+        guard rest >= 5 else { throw DecodeError.missingFrames(rest) }
+        let m = RawMessage(identities: Array(frames[..<d]), signature: frames[d + 1],
+                           header: frames[d + 2], parentHeader: frames[d + 3],
+                           metadata: frames[d + 4], content: frames[d + 5],
+                           buffers: Array(frames[(d + 6)...]))
+        guard signer.verify(signature: m.signature, frames: [m.header, m.parentHeader, m.metadata, m.content]) else {
+            throw DecodeError.badSignature
+        }
+        return m
+    }
+
+    /// Verifies and decodes the header of an incoming message.
+    public func decode(_ frames: [[UInt8]], channel: Channel) throws -> Request {
+        let raw = try split(frames)
+        do {
+            let header = try JSONDecoder().decode(Header.self, from: Data(raw.header))
+            return Request(identities: raw.identities, header: header, content: raw.content, channel: channel)
+        } catch {
+            throw DecodeError.malformedHeader("\(error)")
+        }
+    }
+
+    /// A fresh header for an outgoing message.
+    public func header(_ msgType: String) -> Header {
+        Header(msgID: "\(session)_\(counter.next())", session: session, username: username,
+               date: Clock.isoNow(), msgType: msgType)
+    }
+
+    /// Frames for an outgoing message. `parent` is the request's header (nil → `{}`).
+    public func encode<C: Encodable>(_ msgType: String, content: C, parent: Header?, identities: [[UInt8]],
+                                     metadata: JSONObject = [:]) -> [[UInt8]] {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.withoutEscapingSlashes]
+        let header = (try? enc.encode(self.header(msgType))).map(Array.init) ?? Array("{}".utf8)
+        let parentBytes = parent.flatMap { try? enc.encode($0) }.map(Array.init) ?? Array("{}".utf8)
+        let meta = (try? enc.encode(metadata)).map(Array.init) ?? Array("{}".utf8)
+        let body: [UInt8]
+        do { body = Array(try enc.encode(content)) } catch {
+            // An unencodable value (e.g. a non-finite number) must not take the kernel down.
+            body = Array("{}".utf8)
+        }
+        let sig = Array(signer.sign([header, parentBytes, meta, body]).utf8)
+        return identities + [Self.delimiter, sig, header, parentBytes, meta, body]
+    }
+}
+
+/// A thread-safe message counter for msg_ids.
+final class Counter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+    func next() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value }
+}
+
+/// ISO 8601 timestamps with microseconds and a timezone, as the protocol asks.
+enum Clock {
+    static func isoNow() -> String {
+        var tv = timeval()
+        gettimeofday(&tv, nil)
+        var t = time_t(tv.tv_sec)
+        var tmv = tm()
+        gmtime_r(&t, &tmv)
+        func pad(_ v: Int, _ w: Int) -> String {
+            let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s
+        }
+        return "\(pad(Int(tmv.tm_year) + 1900, 4))-\(pad(Int(tmv.tm_mon) + 1, 2))-\(pad(Int(tmv.tm_mday), 2))T"
+            + "\(pad(Int(tmv.tm_hour), 2)):\(pad(Int(tmv.tm_min), 2)):\(pad(Int(tmv.tm_sec), 2)).\(pad(Int(tv.tv_usec), 6))Z"
+    }
+}

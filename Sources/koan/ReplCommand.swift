@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import KoanLang
+
+/// `koan repl`: the engine in a terminal; multi-line input is driven by `completeness(of:)`.
+struct ReplCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "repl", abstract: "An interactive Koan session in the terminal.")
+
+    func run() throws {
+        let code = onLargeStack { Repl().loop() }
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+final class Repl {
+    let interpreter = Interpreter()
+
+    func loop() -> Int32 {
+        InterruptSignal.route { [interpreter] in interpreter.interrupt() }
+        FileHandle.standardOutput.write(Data("Koan \(KoanVersion.string) — :quit or Ctrl-D to leave\n".utf8))
+        let display = TerminalDisplay()
+        var count = 0
+        var buffer = ""
+        while true {
+            prompt(buffer.isEmpty ? "koan> " : "...> ")
+            guard let line = readLine(strippingNewline: true) else {
+                print("")
+                return 0
+            }
+            if buffer.isEmpty && line.trimmingCharacters(in: .whitespaces) == ":quit" { return 0 }
+            buffer += buffer.isEmpty ? line : "\n" + line
+            if buffer.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { buffer = ""; continue }
+            if case .incomplete = interpreter.completeness(of: buffer) { continue }
+            count += 1
+            interpreter.cancellation.reset()
+            let result = interpreter.execute(buffer, cell: count, display: display)
+            buffer = ""
+            if let value = result.value { FileHandle.standardOutput.write(Data((value.plainText + "\n").utf8)) }
+            if let e = result.error { FileHandle.standardError.write(Data((e.rendered + "\n").utf8)) }
+        }
+    }
+
+    private func prompt(_ p: String) {
+        FileHandle.standardOutput.write(Data(p.utf8))
+    }
+}
+
+/// A `Display` on a terminal: text as it comes, rich values as their text/plain.
+final class TerminalDisplay: Display {
+    func write(_ text: String, to stream: KoanLang.OutputStream) {
+        (stream == .stdout ? FileHandle.standardOutput : FileHandle.standardError).write(Data(text.utf8))
+    }
+    func show(_ bundle: MimeBundle, displayID: String?, update: Bool) {
+        FileHandle.standardOutput.write(Data((bundle.plainText + "\n").utf8))
+    }
+    func clearOutput(wait: Bool) {}
+    func readLine(prompt: String, password: Bool) throws -> String {
+        FileHandle.standardOutput.write(Data(prompt.utf8))
+        return Swift.readLine(strippingNewline: true) ?? ""
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import JupyterKernel
+import KoanLang
+
+/// `koan run NB.ipynb`: executes a notebook in-process, headless, and writes the outputs.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Execute a notebook headless and write the executed copy.",
+        discussion: "Parameters (-p NAME VALUE) are injected after the cell tagged `parameters`, as papermill does.")
+
+    @Argument(help: "The notebook to run.") var notebook: String
+    @Option(name: .shortAndLong, help: "Where to write the executed notebook (default: NAME.out.ipynb).") var output: String?
+    @Option(name: .customShort("p"), parsing: .upToNextOption, help: "NAME VALUE: a parameter (repeatable).")
+    var parameter: [String] = []
+
+    func validate() throws {
+        if parameter.count % 2 != 0 { throw ValidationError("-p takes a NAME and a VALUE") }
+    }
+
+    func run() throws {
+        var nb: Notebook
+        do { nb = try Notebook(path: notebook) } catch { throw ValidationError("cannot read \(notebook): \(error)") }
+        let params = stride(from: 0, to: parameter.count, by: 2).map { (parameter[$0], parameter[$0 + 1]) }
+        nb.inject(parameters: params)
+        let outPath = output ?? (notebook.hasSuffix(".ipynb") ? String(notebook.dropLast(6)) : notebook) + ".out.ipynb"
+        let job = NotebookJob(notebook: nb)
+        let code = onLargeStack { job.execute() }
+        try job.notebook.write(to: outPath)
+        if code != 0 { throw ExitCode(code) }
+        print("wrote \(outPath)")
+    }
+}
+
+/// Runs every code cell in order with one interpreter; stops at the first error.
+final class NotebookJob: @unchecked Sendable {
+    var notebook: Notebook
+    init(notebook: Notebook) { self.notebook = notebook }
+
+    func execute() -> Int32 {
+        let interpreter = Interpreter()
+        InterruptSignal.route { interpreter.interrupt() }
+        var cells = notebook.cells
+        var count = 0
+        defer { notebook.cells = cells }
+        for i in cells.indices where cells[i]["cell_type"] == .string("code") {
+            count += 1
+            let display = NotebookDisplay()
+            let result = interpreter.execute(Notebook.source(of: cells[i]), cell: count, display: display)
+            if let value = result.value { display.result(value, count: count) }
+            if let e = result.error { display.error(e) }
+            cells[i]["outputs"] = .array(display.outputs.map(JSONValue.object))
+            cells[i]["execution_count"] = .int(count)
+            if let e = result.error {
+                FileHandle.standardError.write(Data("\(e.rendered)\nkoan run: cell \(i + 1) (execution count \(count)) failed: \(e.ename): \(e.evalue)\n".utf8))
+                return 1
+            }
+        }
+        return 0
+    }
+}

@@ -1,0 +1,48 @@
+"""Every notebook in notebooks/ executes cleanly with nbclient on the koan kernel.
+
+Executed copies (``*.out.ipynb``, ``notebooks/out/``) are not inputs and are skipped.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from conftest import KERNEL_NAME, REPO
+
+NOTEBOOK_DIR = REPO / "notebooks"
+CELL_TIMEOUT = 300
+
+
+def notebooks() -> list[Path]:
+    return sorted(p for p in NOTEBOOK_DIR.glob("*.ipynb")
+                  if not p.name.endswith(".out.ipynb") and not p.name.startswith("."))
+
+
+def test_there_are_notebooks():
+    assert notebooks(), f"no notebooks found in {NOTEBOOK_DIR}"
+
+
+@pytest.mark.parametrize("path", notebooks(), ids=lambda p: p.name)
+def test_notebook_executes(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    assert nb.metadata.get("kernelspec", {}).get("name") == KERNEL_NAME, \
+        f"{path.name}: kernelspec name should be {KERNEL_NAME!r}"
+    client = NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=CELL_TIMEOUT,
+                            startup_timeout=60, allow_errors=False,
+                            resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+    try:
+        client.execute()
+    except CellExecutionError as e:
+        pytest.fail(f"{path.name}: a cell failed:\n{e}", pytrace=False)
+    errors = [(i, o) for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+              for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, f"{path.name}: error outputs in cells {[i for i, _ in errors]}"
+    # The kernel reported its language, and every code cell ran.
+    assert nb.metadata.get("language_info", {}).get("name") == "koan"
+    counts = [c.execution_count for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    assert all(isinstance(n, int) for n in counts), counts
+    assert counts == sorted(counts) and len(set(counts)) == len(counts), counts

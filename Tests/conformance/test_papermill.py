@@ -1,0 +1,224 @@
+"""Parameterized, headless runs: papermill (with a Koan translator) and `koan run`.
+
+papermill has no entry-point group for parameter translators (only engines and I/O
+handlers), so a translator is registered in-process with
+``papermill.translators.papermill_translators.register("koan", ...)``; papermill then
+injects ``let name = value`` lines after the cell tagged ``parameters``. `koan run`
+does the same by itself.
+"""
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+from click.testing import CliRunner
+from papermill.cli import papermill as papermill_cli
+from papermill.translators import Translator, papermill_translators
+
+from conftest import KERNEL_NAME, koan_bin
+
+
+class KoanTranslator(Translator):
+    """Renders papermill parameters as Koan (Swift-syntax) literals."""
+
+    @classmethod
+    def translate_escaped_str(cls, str_val):
+        out = []
+        for ch in str(str_val):
+            if ch == "\\":
+                out.append("\\\\")
+            elif ch == '"':
+                out.append('\\"')
+            elif ch == "\n":
+                out.append("\\n")
+            elif ch == "\r":
+                out.append("\\r")
+            elif ch == "\t":
+                out.append("\\t")
+            elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+                out.append(f"\\u{{{ord(ch):x}}}")
+            else:
+                out.append(ch)
+        return '"' + "".join(out) + '"'
+
+    @classmethod
+    def translate_none(cls, val):
+        return "nil"
+
+    @classmethod
+    def translate_bool(cls, val):
+        return "true" if val else "false"
+
+    @classmethod
+    def translate_float(cls, val):
+        if math.isnan(val):
+            return "Double.nan"
+        if math.isinf(val):
+            return "Double.infinity" if val > 0 else "-Double.infinity"
+        return repr(float(val))
+
+    @classmethod
+    def translate_list(cls, val):
+        return "[" + ", ".join(cls.translate(v) for v in val) + "]"
+
+    @classmethod
+    def translate_dict(cls, val):
+        if not val:
+            return "[:]"
+        return "[" + ", ".join(f"{cls.translate_str(k)}: {cls.translate(v)}"
+                               for k, v in val.items()) + "]"
+
+    @classmethod
+    def comment(cls, cmt_str):
+        return f"// {cmt_str}".strip()
+
+    @classmethod
+    def assign(cls, name, str_val):
+        return f"let {name} = {str_val}"
+
+
+papermill_translators.register("koan", KoanTranslator)
+
+
+def test_translator_literals():
+    code = KoanTranslator.codify({"a": 1, "b": 2.5, "c": "x\"y\n", "d": True, "e": None,
+                                  "f": [1, "z"], "g": {"k": 1}, "h": {}})
+    assert code == ("// Parameters\nlet a = 1\nlet b = 2.5\nlet c = \"x\\\"y\\n\"\n"
+                    "let d = true\nlet e = nil\nlet f = [1, \"z\"]\nlet g = [\"k\": 1]\n"
+                    "let h = [:]\n")
+
+
+# --------------------------------------------------------------------------- notebooks
+
+def _nb(cells, name="params"):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Koan", "language": "koan"}
+    nb.metadata["language_info"] = {"name": "koan", "file_extension": ".koan"}
+    nb.cells = cells
+    return nb
+
+
+@pytest.fixture()
+def param_nb(tmp_path) -> Path:
+    params = nbformat.v4.new_code_cell('let answer = 1\nlet label = "default"\nlet flag = false')
+    params.metadata["tags"] = ["parameters"]
+    nb = _nb([
+        nbformat.v4.new_markdown_cell("# A parameterized notebook"),
+        params,
+        nbformat.v4.new_code_cell('print("label=\\(label) flag=\\(flag)")\nanswer * 2'),
+    ])
+    path = tmp_path / "params.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture()
+def failing_nb(tmp_path) -> Path:
+    nb = _nb([
+        nbformat.v4.new_markdown_cell("fails in its third cell"),
+        nbformat.v4.new_code_cell("let ok = 1"),
+        nbformat.v4.new_code_cell("undefinedName + ok"),
+        nbformat.v4.new_code_cell('print("after the failure")'),
+    ])
+    path = tmp_path / "failing.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def _outputs_of(nb, needle: str):
+    cells = [c for c in nb.cells if c.cell_type == "code" and needle in c.source]
+    assert len(cells) == 1, [c.source for c in nb.cells]
+    return cells[0].outputs
+
+
+def _check_param_outputs(out_path: Path, label="hi", flag="true"):
+    nb = nbformat.read(out_path, as_version=4)
+    outputs = _outputs_of(nb, "answer * 2")
+    stdout = "".join(o.get("text", "") for o in outputs
+                     if o.output_type == "stream" and o.name == "stdout")
+    assert stdout == f"label={label} flag={flag}\n", outputs
+    results = [o for o in outputs if o.output_type == "execute_result"]
+    assert len(results) == 1 and results[0].data["text/plain"] == "42", outputs
+    # the injected cell comes right after the parameters cell
+    i = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    injected = nb.cells[i + 1]
+    assert "injected-parameters" in injected.metadata.get("tags", []), injected
+    assert re.search(r"^let answer = 21$", injected.source, re.M), injected.source
+    assert re.search(rf'^let label = "{label}"$', injected.source, re.M), injected.source
+    return nb
+
+
+def test_papermill_api(param_nb, tmp_path):
+    out = tmp_path / "params.papermill.ipynb"
+    papermill.execute_notebook(str(param_nb), str(out), kernel_name=KERNEL_NAME,
+                               parameters={"answer": 21, "label": "hi", "flag": True},
+                               progress_bar=False, start_timeout=60)
+    _check_param_outputs(out)
+
+
+def test_papermill_cli_with_p(param_nb, tmp_path):
+    out = tmp_path / "params.cli.ipynb"
+    result = CliRunner().invoke(papermill_cli, [
+        str(param_nb), str(out), "-k", KERNEL_NAME, "--no-progress-bar",
+        "-p", "answer", "21", "-p", "label", "hi", "-p", "flag", "True"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    _check_param_outputs(out)
+
+
+# --------------------------------------------------------------------------- koan run
+
+def _koan_run(*args, timeout=120):
+    return subprocess.run([str(koan_bin()), "run", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_koan_run_with_parameters(param_nb, tmp_path):
+    out = tmp_path / "params.koanrun.ipynb"
+    proc = _koan_run(param_nb, "-o", out, "-p", "answer", "21", "-p", "label", "hi",
+                     "-p", "flag", "true")
+    assert proc.returncode == 0, proc.stderr
+    nb = _check_param_outputs(out)
+    i = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    assert re.search(r"^let flag = true$", nb.cells[i + 1].source, re.M), nb.cells[i + 1].source
+    counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
+    assert counts == [1, 2, 3], counts
+
+
+def test_koan_run_without_parameters_keeps_defaults(param_nb, tmp_path):
+    out = tmp_path / "params.defaults.ipynb"
+    proc = _koan_run(param_nb, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    nb = nbformat.read(out, as_version=4)
+    outputs = _outputs_of(nb, "answer * 2")
+    assert [o.data["text/plain"] for o in outputs if o.output_type == "execute_result"] == ["2"]
+    assert "label=default flag=false\n" in "".join(o.get("text", "") for o in outputs)
+
+
+def test_koan_run_string_parameter_that_looks_like_code(param_nb, tmp_path):
+    out = tmp_path / "params.str.ipynb"
+    proc = _koan_run(param_nb, "-o", out, "-p", "answer", "21", "-p", "label", 'a "b" \\ c',
+                     "-p", "flag", "false")
+    assert proc.returncode == 0, proc.stderr
+    nb = nbformat.read(out, as_version=4)
+    outputs = _outputs_of(nb, "answer * 2")
+    assert 'label=a "b" \\ c flag=false\n' == "".join(
+        o.get("text", "") for o in outputs if o.output_type == "stream"), outputs
+
+
+def test_koan_run_failing_notebook(failing_nb, tmp_path):
+    out = tmp_path / "failing.out.ipynb"
+    proc = _koan_run(failing_nb, "-o", out)
+    assert proc.returncode != 0
+    text = proc.stdout + proc.stderr
+    # The failing cell is the third cell (second code cell, execution count 2).
+    assert re.search(r"\bcell 3\b", text) or "cell[2]" in text, text
+    assert "NameError" in text, text
+    if out.exists():
+        nb = nbformat.read(out, as_version=4)
+        assert nb.cells[3].outputs == [], "cells after the failing one must not run"
+        assert any(o.output_type == "error" for o in nb.cells[2].outputs), nb.cells[2].outputs
