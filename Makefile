@@ -39,7 +39,7 @@ install: build
 	$(BIN) install --user
 
 swift-test:
-	swift test
+	swift test --disable-swift-testing
 
 # Conformance tests run against the real binary; test_notebooks.py executes every notebook.
 conformance:

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import KERNEL_NAME, koan_bin
 
-TIMEOUT = 60
+TIMEOUT = 30
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 

@@ -248,8 +248,10 @@ def test_magic_time(kc):
 
 def test_input_request_round_trip(kc):
     msg_id = kc.execute('let answer = readLine(prompt: "name? ")\nanswer', allow_stdin=True)
-    req = kc.get_stdin_msg(timeout=TIMEOUT)
-    validate_message(req, "input_request")
+    req = kc.get_stdin_msg(timeout=10)
+    # (not msgspec_v5.validate_message: its input_request schema wants a *number* for
+    # "password", while the spec and ipykernel use a boolean)
+    assert req["msg_type"] == "input_request"
     assert req["parent_header"]["msg_id"] == msg_id
     assert req["content"]["prompt"] == "name? "
     assert req["content"]["password"] is False

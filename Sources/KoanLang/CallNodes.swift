@@ -1,0 +1,297 @@
+/// Call, member and subscript nodes of the lowered program.
+
+/// One argument expression of a call, with its label as written.
+struct ArgumentExpr {
+    var label: String?
+    var value: Expr
+    var trailing = false
+}
+
+@inline(__always)
+func evalArguments(_ args: [ArgumentExpr], _ rt: Runtime, _ f: Frame) throws -> [Argument] {
+    var out: [Argument] = []
+    out.reserveCapacity(args.count)
+    for a in args { out.append(Argument(label: a.label, value: try a.value.eval(rt, f), trailing: a.trailing)) }
+    return out
+}
+
+/// `f(x, scale: 2)` where `f` is any function value (user function, closure, builtin value).
+final class Call: Expr {
+    let callee: Expr
+    let args: [ArgumentExpr]
+    init(_ callee: Expr, _ args: [ArgumentExpr], span: Span) {
+        self.callee = callee; self.args = args; super.init(span: span)
+    }
+    override func eval(_ rt: Runtime, _ f: Frame) throws -> Value {
+        let fn = try callee.eval(rt, f)
+        let values = try evalArguments(args, rt, f)
+        return try rt.call(fn, values, at: span, from: f)
+    }
+}
+
+/// A call of a builtin resolved at lowering time (`print(x)`, `sqrt(2)`): the overload
+/// and the argument plan are chosen once, from the labels as written.
+final class BuiltinCall: Expr {
+    let entry: Builtin
+    let plan: [ArgumentSource]
+    let args: [ArgumentExpr]
+
+    /// Fails with Swift's message when no overload accepts these labels.
+    static func make(_ entries: [Builtin], _ args: [ArgumentExpr], span: Span) throws -> BuiltinCall {
+        let shapes = args.map { Argument(label: $0.label, value: .void, trailing: $0.trailing) }
+        var firstError: Fault?
+        for entry in entries {
+            switch matchArguments(entry.params.map(\.shape), shapes) {
+            case .success(let plan): return BuiltinCall(entry, plan, args, span: span)
+            case .failure(let fault): if firstError == nil { firstError = fault }
+            }
+        }
+        throw (firstError ?? Fault(.type, "no matching call")).at(span)
+    }
+
+    private init(_ entry: Builtin, _ plan: [ArgumentSource], _ args: [ArgumentExpr], span: Span) {
+        self.entry = entry; self.plan = plan; self.args = args; super.init(span: span)
+    }
+
+    override func eval(_ rt: Runtime, _ f: Frame) throws -> Value {
+        let values = try evalArguments(args, rt, f)
+        let filled = rt.fill(plan, entry.params, values)
+        do {
+            return try entry.implementation(filled, CallContext(runtime: rt, span: span, frame: f))
+        } catch { throw error.positioned(span) }
+    }
+}
+
+/// A builtin used as a value (`let g = sqrt`, `xs.reduce(0, +)`).
+final class BuiltinRef: Expr {
+    let function: Function
+    init(_ entries: [Builtin], span: Span) {
+        function = Function(.builtin(entries)); super.init(span: span)
+    }
+    override func eval(_ rt: Runtime, _ f: Frame) throws -> Value { .function(function) }
+}
+
+/// Member resolution at one call site, cached by the receiver's kind (the labels are fixed).
+final class MemberSite {
+    let name: String
+    let labels: [Argument]
+    private var cachedKind: ValueKind?
+    private var cached: (Member, [ArgumentSource])?
+
+    init(name: String, args: [ArgumentExpr]) {
+        self.name = name
+        self.labels = args.map { Argument(label: $0.label, value: .void, trailing: $0.trailing) }
+    }
+
+    /// The member for this kind and its argument plan; nil when the name is only a property.
+    func resolve(_ kind: ValueKind, _ registry: Registry) throws -> (Member, [ArgumentSource])? {
+        if kind == cachedKind, let c = cached { return c }
+        let entries = registry.members(named: name, for: kind)
+        if entries.isEmpty { return nil }
+        var firstError: Fault?
+        for entry in entries {
+            if entry.isProperty { continue }
+            switch matchArguments(entry.params.map(\.shape), labels) {
+            case .success(let plan):
+                cachedKind = kind; cached = (entry, plan)
+                return (entry, plan)
+            case .failure(let fault): if firstError == nil { firstError = fault }
+            }
+        }
+        if let firstError { throw firstError }
+        return nil
+    }
+}
+
+/// `receiver.name(args)` for a non-mutating member, or a function stored in a property.
+final class MethodCall: Expr {
+    let receiver: Expr
+    let site: MemberSite
+    let args: [ArgumentExpr]
+    init(_ receiver: Expr, _ name: String, _ args: [ArgumentExpr], span: Span) {
+        self.receiver = receiver; self.args = args
+        site = MemberSite(name: name, args: args)
+        super.init(span: span)
+    }
+    override func eval(_ rt: Runtime, _ f: Frame) throws -> Value {
+        let recv = try receiver.eval(rt, f)
+        let values = try evalArguments(args, rt, f)
+        let resolved: (Member, [ArgumentSource])?
+        do { resolved = try site.resolve(recv.kind, rt.registry) } catch { throw error.positioned(span) }
+        if let (entry, plan) = resolved {
+            let context = CallContext(runtime: rt, span: span, frame: f)
+            let filled = rt.fill(plan, entry.params, values)
+            do {
+                switch entry.implementation {
+                case .method(let body): return try body(recv, filled, context)
+                case .mutating:
+                    throw Fault(.type, "cannot use mutating member '\(site.name)' on an immutable value")
+                case .property(let get): return try rt.call(try get(recv, context), values, at: span, from: f)
+                }
+            } catch { throw error.positioned(span) }
+        }
+        // A property or tuple element holding a function: `t.f(x)`.
+        let function = try MemberGet(Literal(recv, span: span), site.name, span: span).eval(rt, f)
+        return try rt.call(function, values, at: span, from: f)
+    }
+}
+
+func noMember(_ v: Value, _ name: String) -> String {
+    "value of type '\(v.typeName)' has no member '\(name)'"
+}
+
+/// `xs.append(x)`: the receiver is a place, mutated in place (no copy of the array).
+final class MutatingCall: Expr {
+    let receiver: Place
+    let site: MemberSite
+    let args: [ArgumentExpr]
+    init(_ receiver: Place, _ name: String, _ args: [ArgumentExpr], span: Span) {
+        self.receiver = receiver; self.args = args
+        site = MemberSite(name: name, args: args)
+        super.init(span: span)
+    }
+    override func eval(_ rt: Runtime, _ f: Frame) throws -> Value {
+        // Arguments first: while the receiver is being mutated its slot is empty.
+        let values = try evalArguments(args, rt, f)
+        var result = Value.void
+        let site = self.site, span = self.span
+        try receiver.modify(rt, f) { recv in
+            let resolved: (Member, [ArgumentSource])?
+            do { resolved = try site.resolve(recv.kind, rt.registry) } catch { throw error.positioned(span) }
+            guard let (entry, plan) = resolved else {
+                throw KoanError.failure(.type, noMember(recv, site.name), at: span)
+            }
+            let filled = rt.fill(plan, entry.params, values)
+            let context = CallContext(runtime: rt, span: span, frame: f)
+            do {
+                switch entry.implementation {
+                case .mutating(let body): result = try body(&recv, filled, context)
+                case .method(let body): result = try body(recv, filled, context)
+                case .property(let get): result = try rt.call(try get(recv, context), values, at: span, from: f)
+                }
+            } catch { throw error.positioned(span) }
+        }
+        return result
+    }
+}
+
+/// `base.name`: a property, a tuple element (`t.0`, `t.label`), or a bound method.
+final class MemberGet: Expr {
+    let base: Expr
+    let name: String
+    init(_ base: Expr, _ name: String, span: Span) { self.base = base; self.name = name; super.init(span: span) }
+    override func eval(_ rt: Runtime, _ f: Frame) throws -> Value {
+        let v = try base.eval(rt, f)
+        return try member(of: v, rt, f)
+    }
+
+    func member(of v: Value, _ rt: Runtime, _ f: Frame) throws -> Value {
+        if case .tuple(let t) = v {
+            if let i = Int(name), i >= 0, i < t.elements.count { return t.elements[i] }
+            if let i = t.index(ofLabel: name) { return t.elements[i] }
+        }
+        let entries = rt.registry.members(named: name, for: v.kind)
+        if entries.isEmpty { throw KoanError.failure(.type, noMember(v, name), at: span) }
+        let properties = entries.filter(\.isProperty)
+        if !properties.isEmpty {
+            return try rt.callMethod(properties, on: v, [], at: span, from: f)
+        }
+        return .function(Function(.method(receiver: v, entries.filter { !$0.isMutating })))
+    }
+}
+
+/// `a[i]`, `d[k]`, `a[1..<3]`, `d[k, default: v]`.
+final class SubscriptGet: Expr {
+    let base: Expr
+    let args: [ArgumentExpr]
+    init(_ base: Expr, _ args: [ArgumentExpr], span: Span) { self.base = base; self.args = args; super.init(span: span) }
+    override func eval(_ rt: Runtime, _ f: Frame) throws -> Value {
+        let v = try base.eval(rt, f)
+        let index = try evalArguments(args, rt, f)
+        do { return try Subscripts.get(v, index) } catch { throw error.positioned(span) }
+    }
+}
+
+/// Reading and writing through subscripts, shared by expressions and places.
+enum Subscripts {
+    static func get(_ v: Value, _ index: [Argument]) throws -> Value {
+        switch v {
+        case .array(let xs):
+            guard index.count == 1, index[0].label == nil else { throw Fault(.type, "arrays take one index: a[i]") }
+            switch index[0].value {
+            case .int(let i):
+                guard i >= 0 && i < xs.count else { throw indexFault(i, xs.count) }
+                return xs[i]
+            case .range(let r):
+                let (lo, hi) = try bounds(r, count: xs.count)
+                return .array(Array(xs[lo..<hi]))
+            default:
+                throw Fault(.type, "cannot subscript a value of type '\(v.typeName)' with an argument of type '\(index[0].value.typeName)'")
+            }
+        case .dict(let d):
+            guard let key = index.first?.value, index[0].label == nil else {
+                throw Fault(.type, "dictionaries take one key: d[key]")
+            }
+            if index.count == 2, index[1].label == "default" { return d[key] ?? index[1].value }
+            guard index.count == 1 else { throw Fault(.type, "extra argument in subscript") }
+            return d[key] ?? .null
+        case .string(let s):
+            guard index.count == 1, case .int(let i) = index[0].value else {
+                throw Fault(.type, "strings are indexed by Int here: s[i]")
+            }
+            let chars = Array(s)
+            guard i >= 0 && i < chars.count else { throw indexFault(i, chars.count) }
+            return .string(String(chars[i]))
+        case .tuple(let t):
+            guard index.count == 1, case .int(let i) = index[0].value, i >= 0, i < t.elements.count else {
+                throw Fault(.type, "cannot subscript a value of type '\(v.typeName)'")
+            }
+            return t.elements[i]
+        case .range(let r):
+            guard index.count == 1, case .int(let i) = index[0].value, let (lo, hi) = r.intBounds else {
+                throw Fault(.type, "cannot subscript a value of type '\(v.typeName)'")
+            }
+            guard i >= 0 && i < hi - lo else { throw indexFault(i, hi - lo) }
+            return .int(lo + i)
+        default:
+            throw Fault(.type, "value of type '\(v.typeName)' has no subscripts")
+        }
+    }
+
+    /// Writes `newValue` at `index` inside `v` (nil removes a dictionary entry).
+    static func set(_ v: inout Value, _ index: [Argument], _ body: (inout Value) throws -> Void) throws {
+        if case .array(let xs) = v {
+            guard index.count == 1, case .int(let i) = index[0].value else {
+                throw Fault(.type, "arrays are assigned by one Int index: a[i] = x")
+            }
+            guard i >= 0 && i < xs.count else { throw indexFault(i, xs.count) }
+        }
+        if case .int(let i) = index.first?.value, case .array = v, var xs = v.takeArray() {
+            defer { v = .array(xs) }
+            try body(&xs[i])
+        } else if var d = v.takeDict() {
+            defer { v = .dict(d) }
+            guard let key = index.first?.value else { throw Fault(.type, "dictionaries take one key: d[key]") }
+            let fallback: Value = index.count == 2 && index[1].label == "default" ? index[1].value : .null
+            try d.modify(key, default: fallback, body)
+        } else if case .tuple(let t) = v, index.count == 1, case .int(let i) = index[0].value, i >= 0, i < t.elements.count,
+                  var tuple = v.takeTuple() {
+            defer { v = .tuple(tuple) }
+            try body(&tuple.elements[i])
+        } else {
+            throw Fault(.type, "cannot assign through subscript: value of type '\(v.typeName)' is not mutable by index")
+        }
+    }
+
+    static func indexFault(_ i: Int, _ count: Int) -> Fault {
+        Fault(.index, "index \(i) out of range for collection of count \(count)")
+    }
+
+    static func bounds(_ r: RangeValue, count: Int) throws -> (Int, Int) {
+        guard let (lo, hi) = r.intBounds else { throw Fault(.type, "ranges used as indices must have Int bounds") }
+        guard lo >= 0, hi <= count, lo <= hi else {
+            throw Fault(.index, "range \(r.lower.description)\(r.closed ? "..." : "..<")\(r.upper.description) out of bounds for collection of count \(count)")
+        }
+        return (lo, hi)
+    }
+}

@@ -1,0 +1,107 @@
+/// Code completion: workspace names, builtins, keywords, members after `.`, and
+/// argument labels inside a call's parentheses. Offsets count Unicode scalars.
+extension Interpreter {
+    static let keywords = ["let", "var", "func", "if", "else", "for", "while", "return", "guard", "switch",
+                           "case", "default", "break", "continue", "in", "true", "false", "nil", "repeat", "where"]
+
+    /// Completion at `cursor`, a Unicode-scalar offset into `code`.
+    public func complete(_ code: String, cursor: Int) -> Completions {
+        let text = ScalarText(code)
+        let cursor = min(max(0, cursor), text.scalars.count)
+        let start = text.identifierStart(before: cursor)
+        let prefix = text.string(start, cursor)
+        var candidates: [String] = []
+        var replaceFrom = start
+
+        if start > 0, text.scalars[start - 1] == "%", lineStart(text, start - 1) {
+            candidates = Interpreter.magicNames.map { "%\($0)" }
+            replaceFrom = start - 1
+            return finish(candidates, prefix: "%" + prefix, start: replaceFrom, end: cursor)
+        }
+        if start > 0, text.scalars[start - 1] == "." {
+            candidates = memberCandidates(text, dot: start - 1)
+        } else {
+            candidates = workspace.names + Array(registry.functions.keys)
+                + registry.constants.keys.filter { !$0.contains(".") } + Interpreter.keywords
+                + localNames(in: code)
+            if let labels = labelCandidates(text, before: start) { candidates += labels }
+        }
+        return finish(candidates, prefix: prefix, start: replaceFrom, end: cursor)
+    }
+
+    private func finish(_ candidates: [String], prefix: String, start: Int, end: Int) -> Completions {
+        let matches = Set(candidates.filter { $0.hasPrefix(prefix) && !$0.isEmpty }).sorted()
+        return Completions(matches: matches, start: start, end: end)
+    }
+
+    private func lineStart(_ text: ScalarText, _ i: Int) -> Bool {
+        var j = i - 1
+        while j >= 0, text.scalars[j] == " " || text.scalars[j] == "\t" { j -= 1 }
+        return j < 0 || text.scalars[j] == "\n"
+    }
+
+    /// Members of the value before the dot, by its runtime type.
+    private func memberCandidates(_ text: ScalarText, dot: Int) -> [String] {
+        let receiverStart = text.identifierStart(before: dot)
+        let receiver = text.string(receiverStart, dot)
+        if ["Int", "Double"].contains(receiver) {
+            return registry.constants.keys.filter { $0.hasPrefix(receiver + ".") }.map { String($0.dropFirst(receiver.count + 1)) }
+        }
+        var kind: ValueKind?
+        var labels: [String] = []
+        if let value = workspace.existing(receiver)?.value {
+            kind = value.kind
+            if case .tuple(let t) = value { labels = (t.labels ?? []).filter { !$0.isEmpty } }
+        } else if receiver.isEmpty, dot > 0 {
+            switch text.scalars[dot - 1] {
+            case "\"": kind = .string
+            case "]": kind = .array
+            default: kind = nil
+            }
+        }
+        guard let kind else { return [] }
+        return registry.memberNames(for: kind) + labels
+    }
+
+    /// Argument labels (`from:`) of the call whose parentheses enclose `position`.
+    private func labelCandidates(_ text: ScalarText, before position: Int) -> [String]? {
+        var depth = 0
+        var i = position - 1
+        while i >= 0 {
+            let c = text.scalars[i]
+            if c == ")" || c == "]" || c == "}" { depth += 1 }
+            if c == "[" || c == "{" {
+                if depth == 0 { return nil }
+                depth -= 1
+            }
+            if c == "(" {
+                if depth == 0 { break }
+                depth -= 1
+            }
+            i -= 1
+        }
+        guard i > 0 else { return nil }
+        let calleeStart = text.identifierStart(before: i)
+        let callee = text.string(calleeStart, i)
+        guard !callee.isEmpty else { return nil }
+        var params: [String?] = []
+        if calleeStart > 0, text.scalars[calleeStart - 1] == "." {
+            params = (registry.members[callee] ?? []).flatMap { $0.params.map(\.label) }
+        } else if let def = workspace.existing(callee)?.function {
+            params = def.params.map(\.label)
+        } else {
+            params = (registry.functions[callee] ?? []).flatMap { $0.params.map(\.label) }
+        }
+        return params.compactMap { $0.map { "\($0):" } }
+    }
+
+    /// Names declared with `let`/`var`/`func` in the code being edited.
+    private func localNames(in code: String) -> [String] {
+        var names: [String] = []
+        let words = code.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") })
+        for (i, w) in words.enumerated().dropLast() where w == "let" || w == "var" || w == "func" {
+            names.append(String(words[i + 1]))
+        }
+        return names
+    }
+}

@@ -1,0 +1,214 @@
+/// A function value: a user function or closure with its captured variables, a builtin,
+/// or a builtin method bound to its receiver (`let f = xs.contains`).
+final class Function {
+    enum Kind {
+        case user(UserFunction, captures: [Box])
+        case builtin([Builtin])
+        indirect case method(receiver: Value, [Member])
+    }
+    let kind: Kind
+    init(_ kind: Kind) { self.kind = kind }
+
+    var typeName: String {
+        switch kind {
+        case .user(let def, _): return def.typeText
+        case .builtin, .method: return "Function"
+        }
+    }
+
+    var displayName: String {
+        switch kind {
+        case .user(let def, _): return def.displayName
+        case .builtin(let entries): return entries.first?.name ?? "builtin"
+        case .method(_, let entries): return entries.first?.name ?? "method"
+        }
+    }
+}
+
+/// A local variable resolved at lowering time to a slot of its function's frame.
+/// Variables captured by a closure live in a `Box` in that slot instead.
+final class LocalVar {
+    let name: String
+    let slot: Int
+    let isLet: Bool
+    var type: TypeAnn?
+    /// Set during lowering when a closure captures the variable; read at run time.
+    var boxed = false
+    init(name: String, slot: Int, isLet: Bool, type: TypeAnn?) {
+        self.name = name; self.slot = slot; self.isLet = isLet; self.type = type
+    }
+
+    /// Binds a fresh variable (a new box per declaration, so each loop iteration's
+    /// closures see their own iteration's variable, as in Swift).
+    @inline(__always)
+    func store(_ value: Value, in frame: Frame) {
+        if boxed { frame.boxes[slot] = Box(value) } else { frame.slots[slot] = value }
+    }
+
+    @inline(__always)
+    func load(_ frame: Frame) -> Value {
+        if boxed { return frame.boxes[slot]?.value ?? .void }
+        return frame.slots[slot]
+    }
+
+    /// Assigns to the existing variable (its box, if captured).
+    @inline(__always)
+    func assign(_ value: Value, in frame: Frame) {
+        if boxed, let box = frame.boxes[slot] { box.value = value } else if boxed {
+            frame.boxes[slot] = Box(value)
+        } else {
+            frame.slots[slot] = value
+        }
+    }
+
+    /// In-place access for assignment and mutating methods (no copy of the value).
+    @inline(__always)
+    func modify<R>(_ frame: Frame, _ body: (inout Value) throws -> R) rethrows -> R {
+        if boxed {
+            if let box = frame.boxes[slot] { return try body(&box.value) }
+            let box = Box(.void)
+            frame.boxes[slot] = box
+            return try body(&box.value)
+        }
+        return try body(&frame.slots[slot])
+    }
+}
+
+/// A parameter of a user function: `scale: Double = 1` has label "scale", name "scale".
+struct Param {
+    var label: String?
+    var name: String
+    var type: TypeAnn?
+    var defaultValue: Expr?
+    var defaultText: String?
+    var variadic: Bool
+    var local: LocalVar
+    var shape: ParamShape {
+        var takesClosure: Bool?
+        if let type { if case .function = type { takesClosure = true } else if type != .any { takesClosure = false } }
+        return ParamShape(label: label, hasDefault: defaultValue != nil, variadic: variadic, takesClosure: takesClosure)
+    }
+}
+
+/// A lowered user function or closure.
+final class UserFunction {
+    let name: String
+    var params: [Param] = [] {
+        didSet { hasPlainParameters = params.allSatisfy { $0.defaultValue == nil && !$0.variadic } }
+    }
+    /// No defaults and no variadics: arguments map one to one.
+    private(set) var hasPlainParameters = true
+    var returnType: TypeAnn?
+    var body: Block = Block([])
+    var slotCount = 0
+    /// Slots of the new frame that receive the captured boxes, in capture order.
+    var captureSlots: [Int] = []
+    let isClosure: Bool
+    /// A closure using `$0`, `$1`, ...
+    var implicitParameters = false
+    let span: Span
+
+    init(name: String, isClosure: Bool, span: Span) {
+        self.name = name; self.isClosure = isClosure; self.span = span
+    }
+
+    /// `f(_:scale:)`, or "closure".
+    var displayName: String {
+        if isClosure { return "closure" }
+        return "\(name)(\(params.map { "\($0.label ?? "_"):" }.joined()))"
+    }
+
+    /// `(Int, Double) -> Double`
+    var typeText: String {
+        let ps = params.map { $0.type?.name ?? "Any" }.joined(separator: ", ")
+        return "(\(ps)) -> \(returnType?.name ?? (isClosure ? "Any" : "()"))"
+    }
+
+    /// `func f(_ x: Int, scale: Double = 1) -> Double`
+    var signature: String {
+        let ps = params.map { p -> String in
+            var s = p.label == p.name ? p.name : "\(p.label ?? "_") \(p.name)"
+            if let t = p.type { s += ": \(t.name)\(p.variadic ? "..." : "")" }
+            if let d = p.defaultText { s += " = \(d)" }
+            return s
+        }
+        let ret = returnType.map { " -> \($0.name)" } ?? ""
+        return "func \(name)(\(ps.joined(separator: ", ")))\(ret)"
+    }
+
+    func checkReturn(_ value: Value, at span: Span) throws -> Value {
+        guard let type = returnType else { return value }
+        if let v = type.convert(value) { return v }
+        throw KoanError.failure(.type, "cannot convert return value of type '\(value.typeName)' to return type '\(type.name)'", at: span)
+    }
+}
+
+/// The shape of a parameter as far as argument matching is concerned.
+struct ParamShape {
+    var label: String?
+    var hasDefault: Bool
+    var variadic: Bool
+    /// Whether the parameter is a function (nil: unknown). A trailing closure only
+    /// goes to a parameter that may be a function, whatever its label.
+    var takesClosure: Bool? = nil
+
+    func accepts(_ arg: Argument) -> Bool {
+        if arg.trailing { return takesClosure != false }
+        return arg.label == label
+    }
+}
+
+/// Where each parameter's value comes from.
+enum ArgumentSource {
+    case argument(Int)
+    case variadic([Int])
+    case defaultValue
+}
+
+/// Matches call arguments to parameters by label, as Swift does, with Swift's messages.
+func matchArguments(_ params: [ParamShape], _ args: [Argument]) -> Result<[ArgumentSource], Fault> {
+    var plan: [ArgumentSource] = []
+    var i = 0
+    for (k, p) in params.enumerated() {
+        if p.variadic {
+            var taken: [Int] = []
+            if i < args.count, p.accepts(args[i]) {
+                taken.append(i); i += 1
+                while i < args.count, args[i].label == nil { taken.append(i); i += 1 }
+            }
+            plan.append(taken.isEmpty && p.hasDefault ? .defaultValue : .variadic(taken))
+            continue
+        }
+        if i < args.count, p.accepts(args[i]) {
+            plan.append(.argument(i)); i += 1
+            continue
+        }
+        if p.hasDefault {
+            // Only skip when the argument belongs to a later parameter.
+            if i < args.count, !params[(k + 1)...].contains(where: { $0.accepts(args[i]) }) {
+                return .failure(labelFault(have: args[i].label, expected: p.label))
+            }
+            plan.append(.defaultValue)
+            continue
+        }
+        if i < args.count {
+            return .failure(labelFault(have: args[i].label, expected: p.label))
+        }
+        let name = p.label.map { "'\($0)'" } ?? "#\(k + 1)"
+        return .failure(Fault(.type, "missing argument for parameter \(name) in call"))
+    }
+    if i < args.count {
+        if let l = args[i].label { return .failure(Fault(.type, "extra argument '\(l)' in call")) }
+        return .failure(Fault(.type, "extra argument in call"))
+    }
+    return .success(plan)
+}
+
+private func labelFault(have: String?, expected: String?) -> Fault {
+    switch (have, expected) {
+    case (nil, let e?): return Fault(.type, "missing argument label '\(e):' in call")
+    case (let h?, nil): return Fault(.type, "extraneous argument label '\(h):' in call")
+    case (let h?, let e?): return Fault(.type, "incorrect argument label in call (have '\(h):', expected '\(e):')")
+    case (nil, nil): return Fault(.type, "extra argument in call")
+    }
+}

@@ -1,0 +1,107 @@
+/// The Koan language engine: one per kernel. It owns the workspace (every top-level
+/// binding, kept across cells) and runs cells against it.
+///
+/// ```swift
+/// let interpreter = Interpreter()
+/// let result = interpreter.execute("let x = 20\nx + 22", cell: 1, display: myDisplay)
+/// result.value?.plainText   // "42"
+/// ```
+///
+/// Use it from one thread at a time; `interrupt()` and `cancellation` may be used from any thread.
+public final class Interpreter: @unchecked Sendable {
+    /// Set from other threads (SIGINT, interrupt_request); checked at every loop
+    /// iteration and call. The caller resets it.
+    public let cancellation = Cancellation()
+    let workspace = Workspace()
+    let registry = Registry()
+    /// Source text of every cell run so far, by cell number (for error quotes).
+    var sources: [Int: String] = [:]
+    /// The deepest chain of user function calls allowed.
+    let maxDepth = 2000
+
+    public init() {}
+
+    /// Runs one cell. `cell` is the number used in positions: `cell[N]:line:col`.
+    /// Never throws; on error every binding made before the failing statement stays.
+    public func execute(_ code: String, cell: Int, display: Display) -> ExecutionResult {
+        sources[cell] = code
+        do {
+            let value = try run(CellSource(code), cell: cell, display: display)
+            if let value, case .void = value { return ExecutionResult(value: nil, error: nil) }
+            return ExecutionResult(value: value?.mimeBundle, error: nil)
+        } catch {
+            return ExecutionResult(value: nil, error: failure(error, cell: cell))
+        }
+    }
+
+    /// Evaluates one expression (Jupyter's user_expressions); no execution count.
+    public func evaluate(expression: String, display: Display) -> Result<MimeBundle, KoanFailure> {
+        let cell = 0
+        sources[cell] = expression
+        do {
+            let map = SourceMap(text: expression, cell: cell)
+            let file = try SwiftFront.parse(expression, map: map)
+            let lowerer = Lowerer(map: map, workspace: workspace, registry: registry, cellDeclared: [:])
+            guard let expr = try lowerer.lowerExpressionCell(file) else {
+                throw KoanError.failure(.value, "expected a single expression", at: map.span(from: 0, to: expression.utf8.count))
+            }
+            let frame = Frame(slotCount: lowerer.scope.slotCount, name: "top level")
+            let value = try expr.eval(runtime(display), frame)
+            return .success(value.mimeBundle)
+        } catch {
+            return .failure(failure(error, cell: cell))
+        }
+    }
+
+    /// Thread-safe: the same as `cancellation.cancel()`.
+    public func interrupt() { cancellation.cancel() }
+
+    /// Names bound in the workspace, in declaration order.
+    public var workspaceNames: [String] { workspace.names }
+
+    // MARK: Running
+
+    func runtime(_ display: Display) -> Runtime {
+        Runtime(display: display, cancellation: cancellation, registry: registry, maxDepth: maxDepth)
+    }
+
+    /// Runs the segments in order; the value of the last one is the cell's value.
+    private func run(_ source: CellSource, cell: Int, display: Display) throws -> Value? {
+        var declared: [String: Bool] = [:]
+        var last: Value?
+        for segment in source.segments {
+            switch segment {
+            case .swift(let text):
+                // A run of comments or blank lines after a magic does not hide its value.
+                let hasCode = SwiftFront.hasCode(text)
+                let value = try runSwift(text, cell: cell, display: display, declared: &declared)
+                if hasCode { last = value }
+            case .magic(let line, let text):
+                last = try runMagic(text, line: line, source: source, cell: cell, display: display, declared: &declared)
+            }
+        }
+        return last
+    }
+
+    /// Parses, lowers and runs Swift text; returns the value of its final expression.
+    func runSwift(_ text: String, cell: Int, display: Display, declared: inout [String: Bool]) throws -> Value? {
+        let map = SourceMap(text: text, cell: cell)
+        let file = try SwiftFront.parse(text, map: map)
+        let lowerer = Lowerer(map: map, workspace: workspace, registry: registry, cellDeclared: declared)
+        let program = try lowerer.lowerCell(file)
+        declared = lowerer.cellDeclared
+        let rt = runtime(display)
+        let frame = Frame(slotCount: program.slotCount, name: "top level")
+        for statement in program.hoisted + program.statements {
+            _ = try statement.exec(rt, frame)
+        }
+        return try program.result?.eval(rt, frame)
+    }
+
+    func failure(_ error: Error, cell: Int) -> KoanFailure {
+        let renderer = ErrorRenderer(sources: sources)
+        if let e = error as? KoanError { return renderer.failure(e) }
+        if let f = error as? Fault { return renderer.failure(f.at(.unknown)) }
+        return renderer.failure(.failure(.runtime, "\(error)", at: .unknown))
+    }
+}

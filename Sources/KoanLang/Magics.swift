@@ -1,0 +1,104 @@
+/// Magic lines: `%workspace`, `%who`, `%time <stmt>`, `%reset`, `%help <name>`.
+extension Interpreter {
+    static let magicNames = ["workspace", "who", "time", "reset", "help"]
+
+    func runMagic(_ text: String, line: Int, source: CellSource, cell: Int, display: Display,
+                  declared: inout [String: Bool]) throws -> Value? {
+        let scalars = Array(text.unicodeScalars)
+        let percent = scalars.firstIndex(of: "%") ?? 0
+        var nameEnd = percent + 1
+        while nameEnd < scalars.count, ScalarText.isIdentifierScalar(scalars[nameEnd]) { nameEnd += 1 }
+        let name = String(String.UnicodeScalarView(scalars[(percent + 1)..<nameEnd]))
+        let argument = String(String.UnicodeScalarView(scalars[nameEnd...])).trimmingSpaces
+        let span = Span(cell: cell, line: line, column: percent + 1, endLine: line, endColumn: nameEnd + 1)
+
+        switch name {
+        case "workspace":
+            display.show(workspaceTable(), displayID: nil, update: false)
+            return nil
+        case "who":
+            let names = workspace.names
+            display.write((names.isEmpty ? "the workspace is empty" : names.joined(separator: "  ")) + "\n", to: .stdout)
+            return nil
+        case "reset":
+            workspace.reset()
+            declared = [:]
+            return nil
+        case "help":
+            guard !argument.isEmpty else {
+                throw KoanError.failure(.value, "usage: %help <name>", at: span)
+            }
+            guard let help = helpText(for: argument) else {
+                throw KoanError.failure(.name, "no help for '\(argument)': it is not a builtin, member or workspace name", at: span)
+            }
+            display.write(help + "\n", to: .stdout)
+            return nil
+        case "time":
+            guard !argument.isEmpty else {
+                throw KoanError.failure(.value, "usage: %time <statement>", at: span)
+            }
+            // The statement keeps its columns: the magic's name is blanked, not removed.
+            var lines = source.text.split(separator: "\n", omittingEmptySubsequences: false).map { _ in "" }
+            let blanked = String(repeating: " ", count: nameEnd) + String(String.UnicodeScalarView(scalars[nameEnd...]))
+            lines[line - 1] = blanked
+            let clock = ContinuousClock()
+            let start = clock.now
+            let value = try runSwift(lines.joined(separator: "\n"), cell: cell, display: display, declared: &declared)
+            let elapsed = clock.now - start
+            display.write("wall time: \(Interpreter.format(elapsed))\n", to: .stdout)
+            return value
+        default:
+            throw KoanError.failure(.unsupported, "unknown magic '%\(name)'", at: span)
+        }
+    }
+
+    /// "1.23 ms", "45.6 µs", "2.35 s"
+    static func format(_ d: Duration) -> String {
+        let (seconds, attoseconds) = d.components
+        let total = Double(seconds) + Double(attoseconds) / 1e18
+        func fixed(_ x: Double) -> String {
+            let hundredths = Int((x * 100).rounded())
+            let frac = hundredths % 100
+            return "\(hundredths / 100).\(frac < 10 ? "0" : "")\(frac)"
+        }
+        if total >= 1 { return "\(fixed(total)) s" }
+        if total >= 1e-3 { return "\(fixed(total * 1e3)) ms" }
+        return "\(fixed(total * 1e6)) µs"
+    }
+
+    /// Signature and doc of a builtin or member, or a summary of a workspace name.
+    func helpText(for name: String) -> String? {
+        if let g = workspace.existing(name), let value = g.value {
+            if let def = g.function { return def.signature }
+            return "\(g.isLet ? "let" : "var") \(name): \(g.type?.name ?? value.typeName) = \(value.summary())"
+        }
+        return registry.help(for: name)
+    }
+
+    /// `%workspace`: every binding with its kind, type and a short value summary.
+    func workspaceTable() -> MimeBundle {
+        let rows: [[String]] = workspace.bound.compactMap { g in
+            guard let value = g.value else { return nil }
+            if let def = g.function { return [g.name, "func", def.typeText, def.signature] }
+            return [g.name, g.isLet ? "let" : "var", g.type?.name ?? value.typeName, value.summary()]
+        }
+        if rows.isEmpty {
+            return MimeBundle(["text/plain": .text("the workspace is empty"),
+                               "text/html": .text("<p>the workspace is empty</p>")])
+        }
+        let header = ["name", "kind", "type", "value"]
+        let widths = (0..<4).map { c in ([header] + rows).map { $0[c].count }.max() ?? 0 }
+        func line(_ r: [String]) -> String {
+            r.enumerated().map { c, cell in
+                c == 3 ? cell : cell + String(repeating: " ", count: widths[c] - cell.count)
+            }.joined(separator: "  ")
+        }
+        let plain = ([line(header)] + rows.map(line)).joined(separator: "\n")
+        var html = "<table><thead><tr>" + header.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>"
+        for r in rows {
+            html += "<tr>" + r.map { "<td><code>\(htmlEscape($0))</code></td>" }.joined() + "</tr>"
+        }
+        html += "</tbody></table>"
+        return MimeBundle(["text/plain": .text(plain), "text/html": .text(html)])
+    }
+}

@@ -1,0 +1,195 @@
+/// One parameter of a builtin, parsed from its signature text.
+struct ParamSpec {
+    var label: String?
+    var name: String
+    var type: String
+    var defaultText: String?
+    var defaultValue: Value?
+    var variadic = false
+    var shape: ParamShape {
+        ParamShape(label: label, hasDefault: defaultText != nil, variadic: variadic, takesClosure: type.contains("->"))
+    }
+}
+
+/// A builtin function: the one entry that the evaluator, completion, inspection and
+/// `%help` all read.
+struct Builtin {
+    let name: String
+    let params: [ParamSpec]
+    let signature: String
+    let doc: String
+    let implementation: ([Value], CallContext) throws -> Value
+}
+
+/// A member of values of some kinds (`xs.count`, `xs.append(x)`, `s.uppercased()`).
+struct Member {
+    enum Implementation {
+        case property((Value, CallContext) throws -> Value)
+        case method((Value, [Value], CallContext) throws -> Value)
+        case mutating((inout Value, [Value], CallContext) throws -> Value)
+    }
+    let name: String
+    let kinds: Set<ValueKind>
+    let params: [ParamSpec]
+    let signature: String
+    let doc: String
+    let implementation: Implementation
+    var isProperty: Bool { if case .property = implementation { return true }; return false }
+    var isMutating: Bool { if case .mutating = implementation { return true }; return false }
+}
+
+/// A named constant: `Int.max`, `Double.pi`, `standardError`.
+struct Constant {
+    let name: String
+    let signature: String
+    let doc: String
+    let value: Value
+}
+
+/// The single source of builtin names, labels, signatures and docs.
+///
+/// ```swift
+/// registry.function("sqrt(_ x: Double) -> Double", "Returns the square root of x.") { args, _ in
+///     .double(try args[0].asDouble().squareRoot())
+/// }
+/// ```
+final class Registry {
+    private(set) var functions: [String: [Builtin]] = [:]
+    private(set) var members: [String: [Member]] = [:]
+    private(set) var constants: [String: Constant] = [:]
+
+    init() {
+        registerCoreFunctions(self)
+        registerMathFunctions(self)
+        registerDisplayFunctions(self)
+        registerCollectionMembers(self)
+        registerStringMembers(self)
+        registerConstants(self)
+    }
+
+    /// Registers a builtin; `hidden` parameters are accepted but not shown in the signature.
+    func function(_ signature: String, _ doc: String, hidden: String? = nil,
+                  _ implementation: @escaping ([Value], CallContext) throws -> Value) {
+        let parsed = SignatureParser.parse(signature)
+        let extra = hidden.map { SignatureParser.parse("hidden(\($0))").params } ?? []
+        functions[parsed.name, default: []].append(
+            Builtin(name: parsed.name, params: parsed.params + extra, signature: signature, doc: doc,
+                    implementation: implementation))
+    }
+
+    func member(_ kinds: Set<ValueKind>, _ signature: String, _ doc: String, _ implementation: Member.Implementation) {
+        let parsed = SignatureParser.parse(signature)
+        members[parsed.name, default: []].append(
+            Member(name: parsed.name, kinds: kinds, params: parsed.params, signature: signature, doc: doc,
+                   implementation: implementation))
+    }
+
+    func constant(_ signature: String, _ doc: String, _ value: Value) {
+        let name = String(signature.prefix { $0 != ":" })
+        constants[name] = Constant(name: name, signature: signature, doc: doc, value: value)
+    }
+
+    /// Members with this name applicable to a value of this kind.
+    func members(named name: String, for kind: ValueKind) -> [Member] {
+        (members[name] ?? []).filter { $0.kinds.contains(kind) }
+    }
+
+    /// Every member name applicable to a kind (completion).
+    func memberNames(for kind: ValueKind) -> [String] {
+        members.values.flatMap { $0 }.filter { $0.kinds.contains(kind) }.map(\.name)
+    }
+
+    /// Whether some member of this name mutates its receiver (lowering uses it to treat
+    /// the receiver as an assignable place).
+    func isMutatingMember(_ name: String) -> Bool {
+        (members[name] ?? []).contains { $0.isMutating }
+    }
+
+    /// Signature and doc for `%help` and inspection.
+    func help(for name: String) -> String? {
+        if let fs = functions[name] {
+            return fs.map { "\($0.signature)\n\($0.doc)" }.joined(separator: "\n\n")
+        }
+        if let c = constants[name] { return "\(c.signature)\n\(c.doc)" }
+        if let ms = members[name] {
+            return ms.map { m in
+                let on = m.kinds.map(\.rawValue).sorted().joined(separator: ", ")
+                return "\(m.signature)    (on \(on))\n\(m.doc)"
+            }.joined(separator: "\n\n")
+        }
+        return nil
+    }
+}
+
+/// Parses `name(_ items: Any..., separator: String = " ") -> Type` into parameters.
+enum SignatureParser {
+    static func parse(_ signature: String) -> (name: String, params: [ParamSpec]) {
+        let chars = Array(signature)
+        guard let open = chars.firstIndex(where: { $0 == "(" || $0 == ":" }), chars[open] == "(" else {
+            return (String(signature.prefix { $0 != ":" && $0 != " " }), [])
+        }
+        let name = String(chars[..<open])
+        var depth = 0, inString = false, escaped = false
+        var current = "", parts: [String] = []
+        var i = open + 1
+        while i < chars.count {
+            let c = chars[i]
+            i += 1
+            if inString {
+                current.append(c)
+                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
+                continue
+            }
+            if c == "\"" { inString = true; current.append(c); continue }
+            if c == "(" || c == "[" { depth += 1 }
+            if c == ")" || c == "]" {
+                if depth == 0 { break }
+                depth -= 1
+            }
+            if c == "," && depth == 0 { parts.append(current); current = ""; continue }
+            current.append(c)
+        }
+        if !current.trimmingSpaces.isEmpty { parts.append(current) }
+        return (name, parts.map(param))
+    }
+
+    private static func param(_ text: String) -> ParamSpec {
+        let t = text.trimmingSpaces
+        let colon = t.firstIndex(of: ":") ?? t.endIndex
+        let names = t[..<colon].split(separator: " ").map(String.init)
+        var rest = colon < t.endIndex ? String(t[t.index(after: colon)...]).trimmingSpaces : "Any"
+        var defaultText: String?
+        if let eq = rest.firstRange(of: " = ") {
+            defaultText = String(rest[eq.upperBound...])
+            rest = String(rest[..<eq.lowerBound])
+        }
+        let variadic = rest.hasSuffix("...")
+        let label = names.first == "_" ? nil : names.first
+        let name = names.count > 1 ? names[1] : (names.first ?? "_")
+        return ParamSpec(label: label, name: name, type: rest, defaultText: defaultText,
+                         defaultValue: defaultText.map(literal), variadic: variadic)
+    }
+
+    /// The value of a default written in a signature: a string, number, Bool or nil.
+    static func literal(_ text: String) -> Value {
+        if text == "nil" { return .null }
+        if text == "true" { return .bool(true) }
+        if text == "false" { return .bool(false) }
+        if let i = Int(text) { return .int(i) }
+        if let d = Double(text) { return .double(d) }
+        if text.hasPrefix("\""), text.hasSuffix("\""), text.count >= 2 {
+            let inner = text.dropFirst().dropLast()
+            return .string(String(inner).replacing("\\n", with: "\n").replacing("\\t", with: "\t"))
+        }
+        return .null
+    }
+}
+
+extension StringProtocol {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}

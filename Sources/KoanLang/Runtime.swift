@@ -1,0 +1,219 @@
+/// A variable captured by a closure (or a local declared in a scope a closure captures):
+/// shared by reference, as Swift captures variables.
+final class Box {
+    var value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// A top-level binding of the workspace. Redeclaring the name in a later cell replaces
+/// the value in place, so functions that refer to it see the new value.
+final class Global {
+    let name: String
+    /// nil until the declaration has run (or after `%reset`).
+    var value: Value?
+    var isLet: Bool
+    var type: TypeAnn?
+    /// The user function declared under this name, if it is a `func`.
+    var function: UserFunction?
+    init(name: String, value: Value? = nil, isLet: Bool = false) {
+        self.name = name; self.value = value; self.isLet = isLet
+    }
+}
+
+/// The activation record of one user function call (or of a cell's top level).
+final class Frame {
+    var slots: [Value]
+    var boxes: [Box?]
+    /// The name shown in tracebacks: "top level", "f(_:scale:)", "closure".
+    let name: String
+    var returnValue: Value = .void
+
+    init(slotCount: Int, name: String) {
+        slots = Array(repeating: .void, count: slotCount)
+        boxes = Array(repeating: nil, count: slotCount)
+        self.name = name
+    }
+}
+
+/// The state an evaluation needs besides the frame: output, interruption, call depth.
+final class Runtime {
+    let display: Display
+    let cancellation: Cancellation
+    let registry: Registry
+    var depth = 0
+    let maxDepth: Int
+
+    init(display: Display, cancellation: Cancellation, registry: Registry, maxDepth: Int) {
+        self.display = display
+        self.cancellation = cancellation
+        self.registry = registry
+        self.maxDepth = maxDepth
+    }
+
+    @inline(__always)
+    func checkInterrupt(_ span: Span) throws {
+        if cancellation.isCancelled { throw KoanError.interrupted(at: span) }
+    }
+
+    /// Calls any function value with positional or labelled arguments.
+    func call(_ callee: Value, _ args: [Argument], at span: Span, from caller: Frame) throws -> Value {
+        guard case .function(let fn) = callee else {
+            throw KoanError.failure(.type, "cannot call value of non-function type '\(callee.typeName)'", at: span)
+        }
+        switch fn.kind {
+        case .user(let def, let captures):
+            return try callUser(def, captures: captures, args, at: span, from: caller)
+        case .builtin(let entries):
+            return try callBuiltin(entries, args, at: span, from: caller)
+        case .method(let receiver, let entries):
+            return try callMethod(entries, on: receiver, args, at: span, from: caller)
+        }
+    }
+
+    func callUser(_ def: UserFunction, captures: [Box], _ args: [Argument],
+                  at span: Span, from caller: Frame) throws -> Value {
+        try checkInterrupt(span)
+        if depth >= maxDepth {
+            throw KoanError.failure(.recursion, "maximum recursion depth (\(maxDepth)) exceeded", at: span)
+        }
+        let frame = Frame(slotCount: def.slotCount, name: def.displayName)
+        for (slot, box) in zip(def.captureSlots, captures) { frame.boxes[slot] = box }
+        try bindArguments(def, args, into: frame, at: span)
+        depth += 1
+        defer { depth -= 1 }
+        do {
+            _ = try def.body.exec(self, frame)
+            return try def.checkReturn(frame.returnValue, at: span)
+        } catch let error as KoanError {
+            throw error.leaving(function: def.displayName, calledAt: span, from: caller.name)
+        }
+    }
+
+    private func bindArguments(_ def: UserFunction, _ args: [Argument], into frame: Frame, at span: Span) throws {
+        var args = args
+        // A closure of n > 1 parameters called with one n-tuple receives its elements
+        // (`dict.map { (k, v) in ... }`).
+        if def.isClosure, def.params.count > 1, args.count == 1,
+           case .tuple(let t) = args[0].value, t.elements.count == def.params.count {
+            args = t.elements.map { Argument(label: nil, value: $0) }
+        }
+        if def.isClosure, def.params.isEmpty == false, def.params.allSatisfy({ $0.label == nil }),
+           def.implicitParameters, args.count > def.params.count {
+            args = Array(args.prefix(def.params.count))
+        }
+        if args.count == def.params.count, def.hasPlainParameters,
+           zip(args, def.params).allSatisfy({ $0.label == $1.label || $0.trailing }) {
+            // The common case: one argument per parameter, labels as declared.
+            for (param, arg) in zip(def.params, args) {
+                var value = arg.value
+                if let type = param.type {
+                    guard let converted = type.convert(value) else { throw argumentTypeError(value, type, span) }
+                    value = converted
+                }
+                param.local.store(value, in: frame)
+            }
+            return
+        }
+        let plan = try matchArguments(def.params.map(\.shape), args).get(span)
+        for (param, source) in zip(def.params, plan) {
+            var value: Value
+            switch source {
+            case .argument(let i): value = args[i].value
+            case .variadic(let idx): value = .array(idx.map { args[$0].value })
+            case .defaultValue:
+                guard let d = param.defaultValue else { value = .null; break }
+                value = try d.eval(self, frame)
+            }
+            if let type = param.type {
+                guard let converted = type.convert(value) else { throw argumentTypeError(value, type, span) }
+                value = converted
+            }
+            param.local.store(value, in: frame)
+        }
+    }
+
+    private func argumentTypeError(_ value: Value, _ type: TypeAnn, _ span: Span) -> KoanError {
+        .failure(.type, "cannot convert value of type '\(value.typeName)' to expected argument type '\(type.name)'", at: span)
+    }
+
+    func callBuiltin(_ entries: [Builtin], _ args: [Argument], at span: Span, from caller: Frame) throws -> Value {
+        var firstError: Fault?
+        for entry in entries {
+            switch matchArguments(entry.params.map(\.shape), args) {
+            case .failure(let fault):
+                if firstError == nil { firstError = fault }
+            case .success(let plan):
+                let values = fill(plan, entry.params, args)
+                let context = CallContext(runtime: self, span: span, frame: caller)
+                do { return try entry.implementation(values, context) } catch { throw error.positioned(span) }
+            }
+        }
+        throw (firstError ?? Fault(.type, "no matching call")).at(span)
+    }
+
+    func callMethod(_ entries: [Member], on receiver: Value, _ args: [Argument],
+                    at span: Span, from caller: Frame) throws -> Value {
+        var firstError: Fault?
+        for entry in entries {
+            switch matchArguments(entry.params.map(\.shape), args) {
+            case .failure(let fault):
+                if firstError == nil { firstError = fault }
+            case .success(let plan):
+                let values = fill(plan, entry.params, args)
+                let context = CallContext(runtime: self, span: span, frame: caller)
+                do {
+                    switch entry.implementation {
+                    case .property(let get): return try get(receiver, context)
+                    case .method(let call): return try call(receiver, values, context)
+                    case .mutating:
+                        throw Fault(.type, "cannot use mutating member '\(entry.name)' on an immutable value")
+                    }
+                } catch { throw error.positioned(span) }
+            }
+        }
+        throw (firstError ?? Fault(.type, "no matching call")).at(span)
+    }
+
+    func fill(_ plan: [ArgumentSource], _ params: [ParamSpec], _ args: [Argument]) -> [Value] {
+        zip(plan, params).map { source, param in
+            switch source {
+            case .argument(let i): return args[i].value
+            case .variadic(let idx): return .array(idx.map { args[$0].value })
+            case .defaultValue: return param.defaultValue ?? .null
+            }
+        }
+    }
+}
+
+/// One argument of a call, as written (`scale: 2` has label "scale").
+struct Argument {
+    var label: String?
+    var value: Value
+    /// A trailing closure: it may fill a labelled parameter (`xs.sorted { ... }` is `sorted(by:)`).
+    var trailing = false
+}
+
+/// What builtins receive besides their arguments: a way to call back into user code.
+struct CallContext {
+    let runtime: Runtime
+    let span: Span
+    let frame: Frame
+
+    var display: Display { runtime.display }
+
+    /// Calls a function value (a closure passed to `map`, an operator passed to `reduce`).
+    func call(_ function: Value, _ args: Value...) throws -> Value {
+        try runtime.call(function, args.map { Argument(label: nil, value: $0) }, at: span, from: frame)
+    }
+
+    func checkInterrupt() throws { try runtime.checkInterrupt(span) }
+}
+
+extension Result where Failure == Fault {
+    func get(_ span: Span) throws -> Success {
+        switch self {
+        case .success(let v): return v
+        case .failure(let f): throw f.at(span)
+        }
+    }
+}

@@ -1,0 +1,106 @@
+/// Text and MIME forms of values, following Swift's `description` / `debugDescription`.
+extension Value {
+    /// What `print` writes: strings unquoted, elements of collections quoted.
+    var description: String {
+        switch self {
+        case .string(let s): return s
+        default: return debugDescription
+        }
+    }
+
+    /// What a cell result shows: strings quoted and escaped, as Swift's `debugDescription`.
+    var debugDescription: String {
+        switch self {
+        case .int(let i): return String(i)
+        case .double(let d): return String(d)
+        case .bool(let b): return b ? "true" : "false"
+        case .string(let s): return Value.quoted(s)
+        case .array(let xs): return "[\(xs.map(\.debugDescription).joined(separator: ", "))]"
+        case .dict(let d):
+            if d.count == 0 { return "[:]" }
+            let parts = zip(d.keys, d.values).map { "\($0.debugDescription): \($1.debugDescription)" }
+            return "[\(parts.joined(separator: ", "))]"
+        case .tuple(let t):
+            let parts = t.elements.enumerated().map { i, v -> String in
+                let label = t.labels?[i] ?? ""
+                return label.isEmpty ? v.debugDescription : "\(label): \(v.debugDescription)"
+            }
+            return "(\(parts.joined(separator: ", ")))"
+        case .range(let r): return "\(r.lower.description)\(r.closed ? "..." : "..<")\(r.upper.description)"
+        case .stride(let s):
+            return "stride(from: \(s.from), \(s.through ? "through" : "to"): \(s.to), by: \(s.by))"
+        case .null: return "nil"
+        case .void: return "()"
+        case .function: return "(Function)"
+        case .object(let o): return o.description
+        }
+    }
+
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        for c in s.unicodeScalars {
+            switch c {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            case "\0": out += "\\0"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out + "\""
+    }
+
+    /// The cell-result bundle: text/plain plus any rich forms of library objects.
+    var mimeBundle: MimeBundle {
+        var bundle = MimeBundle(plain: debugDescription)
+        if case .object(let o) = self {
+            for (k, v) in o.richRepresentations { bundle.data[k] = v }
+        }
+        return bundle
+    }
+
+    /// A one-line summary for `%workspace` and inspection, cut to `limit` characters.
+    func summary(limit: Int = 60) -> String {
+        let text = debugDescription.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: " ")
+        if text.count <= limit { return text }
+        return String(text.prefix(limit - 1)) + "…"
+    }
+}
+
+/// `HTML("<b>hi</b>")` and `Markdown("# Title")`: text shown as a rich MIME type.
+final class RichText: KoanObject {
+    let mimeType: String
+    let text: String
+    let typeName: String
+    init(mimeType: String, text: String, typeName: String) {
+        self.mimeType = mimeType; self.text = text; self.typeName = typeName
+    }
+    var description: String { text }
+    var richRepresentations: [String: MimeData] { [mimeType: .text(text)] }
+}
+
+/// The `standardError` stream token of `print(..., to: &standardError)`.
+final class StreamToken: KoanObject {
+    let stream: OutputStream
+    init(_ stream: OutputStream) { self.stream = stream }
+    var typeName: String { "TextOutputStream" }
+    var description: String { stream == .stderr ? "standardError" : "standardOutput" }
+    var richRepresentations: [String: MimeData] { [:] }
+}
+
+/// Escapes text for HTML output.
+func htmlEscape(_ s: String) -> String {
+    var out = ""
+    for c in s {
+        switch c {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        default: out.append(c)
+        }
+    }
+    return out
+}

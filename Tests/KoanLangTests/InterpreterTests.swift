@@ -1,0 +1,72 @@
+import Foundation
+import XCTest
+@testable import KoanLang
+
+final class InterpreterTests: XCTestCase {
+    func testInterruptFromAnotherThread() {
+        let interpreter = Interpreter()
+        XCTAssertNil(runCell(interpreter, "var n = 0", cell: 1).error)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { interpreter.interrupt() }
+        let result = runCell(interpreter, "while true {\n    n += 1\n}", cell: 2)
+        XCTAssertEqual(result.error?.ename, "Interrupted")
+        XCTAssertEqual(result.error?.evalue, "interrupted")
+        XCTAssertTrue(result.error?.rendered.hasPrefix("error: interrupted\n --> cell[2]:1:1") ?? false,
+                      result.error?.rendered ?? "")
+        interpreter.cancellation.reset()
+        let n = Int(runCell(interpreter, "n", cell: 3).value?.plainText ?? "") ?? 0
+        XCTAssertGreaterThan(n, 0)
+    }
+
+    func testWorkspaceNamesInDeclarationOrder() {
+        let interpreter = Interpreter()
+        _ = runCell(interpreter, "let b = 1\nvar a = 2\nfunc c() {}")
+        XCTAssertEqual(interpreter.workspaceNames, ["b", "a", "c"])
+        _ = runCell(interpreter, "%reset")
+        XCTAssertEqual(interpreter.workspaceNames, [])
+    }
+
+    func testDisplayCalls() {
+        let interpreter = Interpreter()
+        let display = RecordingDisplay()
+        let r = runCell(interpreter, "display(HTML(\"<b>x</b>\"), id: \"p\")\nupdateDisplay(\"done\", id: \"p\")\nclearOutput(wait: true)",
+                        display: display)
+        XCTAssertNil(r.error)
+        XCTAssertNil(r.value)
+        XCTAssertEqual(display.shown.count, 2)
+        XCTAssertEqual(display.shown[0].bundle.data["text/html"], .text("<b>x</b>"))
+        XCTAssertEqual(display.shown[0].bundle.plainText, "<b>x</b>")
+        XCTAssertEqual(display.shown[0].id, "p")
+        XCTAssertFalse(display.shown[0].update)
+        XCTAssertEqual(display.shown[1].bundle.plainText, "\"done\"")
+        XCTAssertTrue(display.shown[1].update)
+        XCTAssertEqual(display.clears, [true])
+    }
+
+    func testRichResults() {
+        let interpreter = Interpreter()
+        let md = runCell(interpreter, "Markdown(\"# T\")").value
+        XCTAssertEqual(md?.data["text/markdown"], .text("# T"))
+        XCTAssertEqual(md?.plainText, "# T")
+        let table = runCell(interpreter, "let x = 1\n%workspace", display: RecordingDisplay())
+        XCTAssertNil(table.error)
+    }
+
+    func testReadLinePrompt() {
+        let interpreter = Interpreter()
+        let display = RecordingDisplay()
+        display.input = ["42"]
+        let r = runCell(interpreter, "let s = readLine(prompt: \"n? \")\nInt(s ?? \"\") ?? 0", display: display)
+        XCTAssertEqual(r.value?.plainText, "42")
+        XCTAssertEqual(display.prompts, ["n? "])
+    }
+
+    func testVoidResultsAreNil() {
+        let interpreter = Interpreter()
+        XCTAssertNil(runCell(interpreter, "print(1)").value)
+        XCTAssertNil(runCell(interpreter, "var q = 1\nq = 2").value)
+        XCTAssertNil(runCell(interpreter, "for _ in 0..<1 {}").value)
+        XCTAssertNil(runCell(interpreter, "").value)
+        XCTAssertNil(runCell(interpreter, "// only a comment").value)
+        XCTAssertEqual(runCell(interpreter, "q").value?.plainText, "2")
+    }
+}
