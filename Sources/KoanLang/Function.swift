@@ -33,7 +33,7 @@ final class LocalVar {
     let isLet: Bool
     var type: TypeAnn?
     /// Set during lowering when a closure captures the variable; read at run time.
-    var boxed = false
+    @exclusivity(unchecked) var boxed = false
     init(name: String, slot: Int, isLet: Bool, type: TypeAnn?) {
         self.name = name; self.slot = slot; self.isLet = isLet; self.type = type
     }
@@ -65,10 +65,10 @@ final class LocalVar {
     @inline(__always)
     func modify<R>(_ frame: Frame, _ body: (inout Value) throws -> R) rethrows -> R {
         if boxed {
-            if let box = frame.boxes[slot] { return try body(&box.value) }
+            if let box = frame.boxes[slot] { return try body(&box.pointer.pointee) }
             let box = Box(.void)
             frame.boxes[slot] = box
-            return try body(&box.value)
+            return try body(&box.pointer.pointee)
         }
         return try body(&frame.slots[slot])
     }

@@ -69,4 +69,17 @@ final class InterpreterTests: XCTestCase {
         XCTAssertNil(runCell(interpreter, "// only a comment").value)
         XCTAssertEqual(runCell(interpreter, "q").value?.plainText, "2")
     }
+
+    /// Swift rejects reading a variable while a mutating method works on it; Koan must
+    /// not trap: the cell fails or finishes, and the variable keeps its elements.
+    func testOverlappingAccessDoesNotCrash() {
+        let interpreter = Interpreter()
+        for (i, code) in ["var xs = [3, 1, 2]\nxs.sort { a, b in xs.isEmpty || a < b }",
+                          "func f() -> [Int] {\n    var ys = [3, 1, 2]\n    ys.sort { a, b in ys.count > 5 || a < b }\n    return ys\n}\nf()",
+                          "var zs = [[1], [2]]\nzs[0].append(zs.count)\nzs"].enumerated() {
+            _ = runCell(interpreter, code, cell: i + 1)
+        }
+        XCTAssertEqual(runCell(interpreter, "xs.sorted()", cell: 9).value?.plainText, "[1, 2, 3]")
+        XCTAssertEqual(runCell(interpreter, "zs", cell: 10).value?.plainText, "[[1, 2], [2]]")
+    }
 }

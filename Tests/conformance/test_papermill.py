@@ -8,9 +8,11 @@ does the same by itself.
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 import subprocess
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -136,7 +138,23 @@ def _outputs_of(nb, needle: str):
     return cells[0].outputs
 
 
+def _assert_valid_notebook_file(path: Path):
+    """The written file is valid nbformat: schema-valid, and (nbformat >= 4.5) every
+    cell has a unique string id — including cells the runner inserted."""
+    raw = json.loads(path.read_text())
+    assert raw.get("nbformat") == 4, raw.get("nbformat")
+    if raw.get("nbformat_minor", 0) >= 5:
+        ids = [c.get("id") for c in raw["cells"]]
+        missing = [i for i, x in enumerate(ids) if not isinstance(x, str) or not x]
+        assert not missing, f"{path.name}: cells {missing} have no id (required by nbformat 4.5)"
+        assert len(set(ids)) == len(ids), f"{path.name}: duplicate cell ids {ids}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nbformat.validate(nbformat.reads(path.read_text(), as_version=4))
+
+
 def _check_param_outputs(out_path: Path, label="hi", flag="true"):
+    _assert_valid_notebook_file(out_path)
     nb = nbformat.read(out_path, as_version=4)
     outputs = _outputs_of(nb, "answer * 2")
     stdout = "".join(o.get("text", "") for o in outputs
@@ -193,6 +211,7 @@ def test_koan_run_without_parameters_keeps_defaults(param_nb, tmp_path):
     out = tmp_path / "params.defaults.ipynb"
     proc = _koan_run(param_nb, "-o", out)
     assert proc.returncode == 0, proc.stderr
+    _assert_valid_notebook_file(out)
     nb = nbformat.read(out, as_version=4)
     outputs = _outputs_of(nb, "answer * 2")
     assert [o.data["text/plain"] for o in outputs if o.output_type == "execute_result"] == ["2"]

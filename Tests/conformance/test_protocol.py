@@ -200,6 +200,18 @@ def test_stop_on_error_false_does_not_abort(kc):
     assert Run(second, r2, iopub_until_idle(kc, second)).result == "42"
 
 
+def test_request_after_error_reply_and_idle_is_not_aborted(kc):
+    """Only requests queued *before* the error reply are aborted: a client that waited for
+    the failed cell's reply and idle (as nbclient and jupyter console do) then sends the
+    next cell must see it run. Repeated, because a late abort is a race."""
+    for i in range(10):
+        failed = execute(kc, "undefinedName")
+        assert failed.status == "error"
+        run = execute(kc, f"{i} + 1")
+        assert run.status == "ok", f"round {i}: the next cell was {run.content}"
+        assert run.result == str(i + 1)
+
+
 # --------------------------------------------------------------------------- rich output
 
 def test_display_data_and_html(kc):
@@ -324,7 +336,7 @@ def test_history_tail_range_search(kc):
                    stop=counts[0] + 2, output=False, raw=True)
     assert [(h[1], h[2]) for h in rng] == list(zip(counts[:2], codes[:2])), rng
 
-    found = _history(kc, hist_access_type="search", pattern="hx*", output=False, raw=True)
+    found = _history(kc, hist_access_type="search", pattern="*hx*", output=False, raw=True)
     assert [h[2] for h in found][-2:] == ["let hx = 11", "hx + 1"], found
     found = _history(kc, hist_access_type="search", pattern="*Marker*", output=False, raw=True)
     assert [h[2] for h in found] == ['"histMarker"'], found
