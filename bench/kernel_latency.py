@@ -196,8 +196,11 @@ def pct(values: list[float], q: float) -> float:
 # --------------------------------------------------------------------------- main
 
 def default_koan_bin() -> Path:
-    release = REPO / ".build" / "release" / "koan"
-    return release if release.exists() else REPO / ".build" / "debug" / "koan"
+    for release in (REPO / ".build" / "release" / "koan",
+                    REPO / ".build-release" / "release" / "koan"):  # `--scratch-path .build-release`
+        if release.exists():
+            return release
+    return REPO / ".build" / "debug" / "koan"
 
 
 def install_koan(koan_bin: Path) -> Path:

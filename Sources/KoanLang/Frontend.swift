@@ -86,3 +86,6 @@ public enum Completeness: Sendable, Equatable {
     case incomplete(indent: String)
     case invalid
 }
+
+/// `text` as a Koan (Swift) string literal, quoted and escaped: `say "hi"` → `"say \"hi\""`.
+public func stringLiteral(_ text: String) -> String { Value.quoted(text) }

@@ -91,12 +91,7 @@ enum Arithmetic {
             let (r, o) = x.remainderReportingOverflow(dividingBy: y)
             if o { throw overflow(x, "%", y) }
             return .int(r)
-        case .eq: return .bool(x == y)
-        case .ne: return .bool(x != y)
-        case .lt: return .bool(x < y)
-        case .le: return .bool(x <= y)
-        case .gt: return .bool(x > y)
-        case .ge: return .bool(x >= y)
+        case .eq, .ne, .lt, .le, .gt, .ge: return .bool(compare(op, x, y))
         case .bitAnd: return .int(x & y)
         case .bitOr: return .int(x | y)
         case .bitXor: return .int(x ^ y)
@@ -112,6 +107,18 @@ enum Arithmetic {
         }
     }
 
+    /// The six comparisons, once for every Comparable operand type.
+    static func compare<T: Comparable>(_ op: BinaryOp, _ x: T, _ y: T) -> Bool {
+        switch op {
+        case .eq: return x == y
+        case .ne: return x != y
+        case .lt: return x < y
+        case .le: return x <= y
+        case .gt: return x > y
+        default: return x >= y
+        }
+    }
+
     static func doubles(_ op: BinaryOp, _ x: Double, _ y: Double, _ a: Value, _ b: Value) throws -> Value {
         switch op {
         case .add: return .double(x + y)
@@ -119,12 +126,7 @@ enum Arithmetic {
         case .mul: return .double(x * y)
         case .div: return .double(x / y)
         case .mod: return .double(x.truncatingRemainder(dividingBy: y))
-        case .eq: return .bool(x == y)
-        case .ne: return .bool(x != y)
-        case .lt: return .bool(x < y)
-        case .le: return .bool(x <= y)
-        case .gt: return .bool(x > y)
-        case .ge: return .bool(x >= y)
+        case .eq, .ne, .lt, .le, .gt, .ge: return .bool(compare(op, x, y))
         case .halfOpen, .closed:
             if y < x { throw Fault(.value, "range requires lowerBound <= upperBound") }
             return .range(RangeValue(lower: a, upper: b, closed: op == .closed))

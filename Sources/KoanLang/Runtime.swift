@@ -179,38 +179,38 @@ final class Runtime {
     }
 
     func callBuiltin(_ entries: [Builtin], _ args: [Argument], at span: Span, from caller: Frame) throws -> Value {
-        var firstError: Fault?
-        for entry in entries {
-            switch matchArguments(entry.params.map(\.shape), args) {
-            case .failure(let fault):
-                if firstError == nil { firstError = fault }
-            case .success(let plan):
-                let values = fill(plan, entry.params, args)
-                let context = CallContext(runtime: self, span: span, frame: caller)
-                do { return try entry.implementation(values, context) } catch { throw error.positioned(span) }
-            }
+        try firstMatching(entries, params: \.params, args, at: span, from: caller) { entry, values, context in
+            try entry.implementation(values, context)
         }
-        throw (firstError ?? Fault(.type, "no matching call")).at(span)
     }
 
     func callMethod(_ entries: [Member], on receiver: Value, _ args: [Argument],
                     at span: Span, from caller: Frame) throws -> Value {
+        try firstMatching(entries, params: \.params, args, at: span, from: caller) { entry, values, context in
+            switch entry.implementation {
+            case .property(let get): return try get(receiver, context)
+            case .method(let call): return try call(receiver, values, context)
+            case .mutating:
+                throw Fault(.type, "cannot use mutating member '\(entry.name)' on an immutable value")
+            }
+        }
+    }
+
+    /// Calls the first overload whose labels match the arguments; otherwise throws the
+    /// first mismatch (the most specific message), positioned at the call.
+    private func firstMatching<Entry>(_ entries: [Entry], params: KeyPath<Entry, [ParamSpec]>, _ args: [Argument],
+                                      at span: Span, from caller: Frame,
+                                      _ call: (Entry, [Value], CallContext) throws -> Value) throws -> Value {
         var firstError: Fault?
         for entry in entries {
-            switch matchArguments(entry.params.map(\.shape), args) {
+            let specs = entry[keyPath: params]
+            switch matchArguments(specs.map(\.shape), args) {
             case .failure(let fault):
                 if firstError == nil { firstError = fault }
             case .success(let plan):
-                let values = fill(plan, entry.params, args)
+                let values = fill(plan, specs, args)
                 let context = CallContext(runtime: self, span: span, frame: caller)
-                do {
-                    switch entry.implementation {
-                    case .property(let get): return try get(receiver, context)
-                    case .method(let call): return try call(receiver, values, context)
-                    case .mutating:
-                        throw Fault(.type, "cannot use mutating member '\(entry.name)' on an immutable value")
-                    }
-                } catch { throw error.positioned(span) }
+                do { return try call(entry, values, context) } catch { throw error.positioned(span) }
             }
         }
         throw (firstError ?? Fault(.type, "no matching call")).at(span)

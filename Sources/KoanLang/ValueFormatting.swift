@@ -36,6 +36,7 @@ extension Value {
         }
     }
 
+    /// `s` as a Swift string literal, escaped: `"a\\"b"` (also used to inject notebook parameters).
     static func quoted(_ s: String) -> String {
         var out = "\""
         for c in s.unicodeScalars {

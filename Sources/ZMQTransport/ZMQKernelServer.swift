@@ -38,7 +38,10 @@ public final class ZMQKernelServer: KernelTransport, @unchecked Sendable {
     }
 
     /// Starts every thread, hands the dispatcher its messages, and returns after shutdown.
-    public func serve(_ makeDispatcher: (KernelTransport) -> Dispatcher) {
+    /// With `watchParent`, it also stops when the process that started it dies (as
+    /// ipykernel does when jupyter_client sets JPY_PARENT_PID), so no kernel is orphaned.
+    public func serve(watchParent: Bool = false, _ makeDispatcher: (KernelTransport) -> Dispatcher) {
+        let parent = getppid()
         let dispatcher = makeDispatcher(self)
         let done = DispatchGroup()
         startThread("koan-iopub", group: done) { [self] in
@@ -67,7 +70,14 @@ public final class ZMQKernelServer: KernelTransport, @unchecked Sendable {
         shellThread.start()
 
         // Wait for shutdown; a cell that ignores the interrupt gets two seconds.
-        while !stopping.load(ordering: .relaxed) { usleep(50_000) }
+        while !stopping.load(ordering: .relaxed) {
+            usleep(50_000)
+            if watchParent && getppid() != parent {
+                log("the parent process \(parent) is gone; shutting down")
+                dispatcher.interrupt()
+                stop()
+            }
+        }
         if shellDone.wait(timeout: .now() + 2) == .timedOut { log("the running cell did not stop; exiting anyway") }
         iopubQueue.close()
         _ = done.wait(timeout: .now() + 2)

@@ -26,7 +26,7 @@ struct KernelCommand: ParsableCommand {
         let router = InterruptRouter()
         InterruptSignal.route { router.fire() }
         let server = try ZMQKernelServer(connection: info)
-        server.serve { transport in
+        server.serve(watchParent: ProcessInfo.processInfo.environment["JPY_PARENT_PID"] != nil) { transport in
             let d = Dispatcher(codec: codec, backend: backend, transport: transport)
             router.target = d
             return d

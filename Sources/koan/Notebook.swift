@@ -60,17 +60,7 @@ struct Notebook {
     static func literal(_ value: String) -> String {
         if Int(value) != nil || value == "true" || value == "false" { return value }
         if Double(value) != nil, value.allSatisfy({ "0123456789.eE+-".contains($0) }) { return value }
-        var s = "\""
-        for ch in value.unicodeScalars {
-            switch ch {
-            case "\"": s += "\\\""
-            case "\\": s += "\\\\"
-            case "\n": s += "\\n"
-            case "\t": s += "\\t"
-            default: s.unicodeScalars.append(ch)
-            }
-        }
-        return s + "\""
+        return stringLiteral(value)
     }
 }
 
