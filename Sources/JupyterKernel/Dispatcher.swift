@@ -61,8 +61,7 @@ public final class Dispatcher: Sendable {
                 withStatus(r) { reply(r, "kernel_info_reply", backend.kernelInfo) }
             case "execute_request":
                 let ex = try r.decode(ExecuteRequest.self)
-                let failed = execute(r, ex)
-                if failed && ex.stopOnError { abortQueued() }
+                abortQueued(execute(r, ex))
             case "complete_request":
                 let c = try r.decode(CompleteRequest.self)
                 withStatus(r) { reply(r, "complete_reply", backend.complete(code: c.code, cursorPos: c.cursor_pos)) }
@@ -112,8 +111,10 @@ public final class Dispatcher: Sendable {
 
     // MARK: - execute
 
-    /// Runs one execute_request; returns true when it failed.
-    private func execute(_ r: Request, _ ex: ExecuteRequest) -> Bool {
+    /// Runs one execute_request. When it fails with stop_on_error, returns the shell
+    /// requests that were already queued, taken *before* the error reply goes out, so a
+    /// request sent in answer to that reply is never aborted by mistake.
+    private func execute(_ r: Request, _ ex: ExecuteRequest) -> [[[UInt8]]] {
         interrupted.store(false, ordering: .relaxed)
         publish("status", Status(execution_state: "busy"), parent: r.header)
         defer { publish("status", Status(execution_state: "idle"), parent: r.header) }
@@ -141,19 +142,20 @@ public final class Dispatcher: Sendable {
             }
             reply(r, "execute_reply", ExecuteReply(status: "ok", executionCount: count,
                                                    userExpressions: userExpressions, payload: []))
-            return false
+            return []
         case .error(let ename, let evalue, let traceback):
             publish("error", ErrorContent(ename: ename, evalue: evalue, traceback: traceback), parent: r.header)
+            let queued = ex.stopOnError ? transport.pendingShellRequests() : []
             reply(r, "execute_reply", ExecuteReply(status: "error", executionCount: count, userExpressions: [:],
                                                    payload: [], ename: ename, evalue: evalue, traceback: traceback))
-            return true
+            return queued
         }
     }
 
-    /// After a failed execute with stop_on_error, answers the executes already queued
+    /// After a failed execute with stop_on_error, answers the executes that were queued
     /// as aborted (ipykernel does the same) and handles anything else normally.
-    private func abortQueued() {
-        for frames in transport.pendingShellRequests() {
+    private func abortQueued(_ queued: [[[UInt8]]]) {
+        for frames in queued {
             guard let r = try? codec.decode(frames, channel: .shell) else {
                 log("dropped a bad message while aborting the shell queue")
                 continue

@@ -6,6 +6,7 @@ import Foundation
 /// let t = InMemoryTransport()
 /// t.queueShell(frames)               // seen by pendingShellRequests()
 /// t.queueStdin(replyFrames)          // answered to receive(on: .stdin)
+/// t.onSend = { channel, frames in }  // react to what the kernel sends
 /// dispatcher.handle(frames, on: .shell)
 /// let out = t.drain(.iopub)          // everything sent, in order
 /// ```
@@ -15,14 +16,15 @@ public final class InMemoryTransport: KernelTransport, @unchecked Sendable {
     private var queuedShell: [[[UInt8]]] = []
     private var queuedStdin: [[[UInt8]]] = []
     public private(set) var stopped = false
-    /// Called when the kernel sends on stdin (lets a test answer an input_request).
-    public var onStdinSend: (([[UInt8]]) -> Void)?
+    /// Called after each send (lets a test answer an input_request, or play a client
+    /// that reacts to a reply).
+    public var onSend: ((Channel, [[UInt8]]) -> Void)?
 
     public init() {}
 
     public func send(_ frames: [[UInt8]], on channel: Channel) {
-        lock.lock(); sent[channel, default: []].append(frames); let hook = onStdinSend; lock.unlock()
-        if channel == .stdin { hook?(frames) }
+        lock.lock(); sent[channel, default: []].append(frames); let hook = onSend; lock.unlock()
+        hook?(channel, frames)
     }
 
     public func receive(on channel: Channel, timeoutMilliseconds: Int) -> [[UInt8]]? {

@@ -22,7 +22,9 @@ func registerCoreFunctions(_ r: Registry) {
         do { return .string(try ctx.display.readLine(prompt: try a[0].asString(), password: false)) } catch let f as Fault {
             throw f
         } catch {
-            throw Fault(.stdin, "stdin is not available in this frontend")
+            // An interrupt ends a wait for input as it ends a loop.
+            try ctx.runtime.checkInterrupt(ctx.span)
+            throw Fault(.stdin, "stdin is not available in this frontend (\(error))")
         }
     }
     r.function("type(of value: Any) -> Type", "Returns the dynamic type of a value.") { a, _ in

@@ -46,6 +46,7 @@ struct Notebook {
         guard !parameters.isEmpty else { return }
         let lines = parameters.map { "let \($0.0) = \(Self.literal($0.1))" }
         let cell: JSONObject = [
+            "id": .string(UUID().uuidString.lowercased()),
             "cell_type": .string("code"), "execution_count": .null, "outputs": .array([]),
             "metadata": .object(["tags": .array([.string("injected-parameters")])]),
             "source": .string("// Injected parameters\n" + lines.joined(separator: "\n")),

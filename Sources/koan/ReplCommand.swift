@@ -7,16 +7,18 @@ struct ReplCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "repl", abstract: "An interactive Koan session in the terminal.")
 
     func run() throws {
-        let code = onLargeStack { Repl().loop() }
+        let repl = Repl()
+        // Route SIGINT on the main thread, before any other thread starts.
+        InterruptSignal.route { repl.interpreter.interrupt() }
+        let code = onLargeStack { repl.loop() }
         if code != 0 { throw ExitCode(code) }
     }
 }
 
-final class Repl {
+final class Repl: @unchecked Sendable {
     let interpreter = Interpreter()
 
     func loop() -> Int32 {
-        InterruptSignal.route { [interpreter] in interpreter.interrupt() }
         FileHandle.standardOutput.write(Data("Koan \(KoanVersion.string) — :quit or Ctrl-D to leave\n".utf8))
         let display = TerminalDisplay()
         var count = 0

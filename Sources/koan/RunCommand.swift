@@ -26,6 +26,7 @@ struct RunCommand: ParsableCommand {
         nb.inject(parameters: params)
         let outPath = output ?? (notebook.hasSuffix(".ipynb") ? String(notebook.dropLast(6)) : notebook) + ".out.ipynb"
         let job = NotebookJob(notebook: nb)
+        InterruptSignal.route { job.interpreter.interrupt() }
         let code = onLargeStack { job.execute() }
         try job.notebook.write(to: outPath)
         if code != 0 { throw ExitCode(code) }
@@ -36,11 +37,10 @@ struct RunCommand: ParsableCommand {
 /// Runs every code cell in order with one interpreter; stops at the first error.
 final class NotebookJob: @unchecked Sendable {
     var notebook: Notebook
+    let interpreter = Interpreter()
     init(notebook: Notebook) { self.notebook = notebook }
 
     func execute() -> Int32 {
-        let interpreter = Interpreter()
-        InterruptSignal.route { interpreter.interrupt() }
         var cells = notebook.cells
         var count = 0
         defer { notebook.cells = cells }

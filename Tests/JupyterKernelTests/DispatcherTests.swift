@@ -100,6 +100,23 @@ final class DispatcherTests: XCTestCase {
         XCTAssertTrue(out.contains("error"))
     }
 
+    func testRequestSentAfterTheErrorReplyIsNotAborted() throws {
+        backend.onExecute = { code, _ in
+            code == "bad" ? .error(ename: "E", evalue: "v", traceback: []) : .ok(result: nil, userExpressions: [:])
+        }
+        let transport = self.transport!, next = execute("next")
+        // A client that sends its next cell as soon as it sees the error reply.
+        transport.onSend = { channel, _ in
+            if channel == .shell { transport.onSend = nil; transport.queueShell(next) }
+        }
+        dispatcher.handle(execute("bad"), on: .shell)
+        XCTAssertEqual(try replies().map { $0.content["status"] }, [.string("error")])
+        let waiting = transport.pendingShellRequests()
+        XCTAssertEqual(waiting.count, 1, "the later request is left for the shell loop, not aborted")
+        dispatcher.handle(waiting[0], on: .shell)
+        XCTAssertEqual(try replies().map { $0.content["status"] }, [.string("ok")])
+    }
+
     func testStopOnErrorFalseRunsQueued() throws {
         backend.onExecute = { _, _ in .error(ename: "E", evalue: "v", traceback: []) }
         transport.queueShell(execute("next"))
@@ -110,7 +127,8 @@ final class DispatcherTests: XCTestCase {
 
     func testInputRoundTripAndRefusal() throws {
         let client = self.client!, transport = self.transport!
-        transport.onStdinSend = { frames in
+        transport.onSend = { channel, frames in
+            guard channel == .stdin else { return }
             transport.queueStdin(client.codec.encode("input_reply", content: ["value": JSONValue.string("Ada")],
                                                      parent: nil, identities: [client.identity]))
             _ = frames
