@@ -174,18 +174,46 @@ def test_type_error_keeps_workspace(kc):
 
 
 def test_stop_on_error_aborts_queued_execute(kc):
-    # The first cell spins briefly so the second request is surely queued when it fails.
-    first = kc.execute("var spin = 0\nwhile spin < 2000 { spin += 1 }\nundefinedName")
+    # Deterministic queueing: the first cell blocks in readLine until we answer, so the
+    # requests below are surely waiting in the kernel's shell queue when it then fails.
+    # (a runtime error: a name error would be found before the cell runs at all)
+    first = kc.execute('let gate = readLine(prompt: "go? ")\n[1, 2][gate.count + 5]',
+                       allow_stdin=True)
+    assert kc.get_stdin_msg(timeout=10)["content"]["prompt"] == "go? "
+    second = kc.execute('print("SHOULD NOT RUN")')
+    info = kc.kernel_info()          # not an execute: answered normally, not aborted
+    third = kc.execute("var ranAnyway = 1")
+    time.sleep(0.5)                  # let them cross the socket
+    kc.input("x")
+    r1 = shell_reply(kc, first)
+    assert r1["content"]["status"] == "error", r1["content"]
+    r2 = shell_reply(kc, second)
+    assert r2["content"]["status"] == "aborted", r2["content"]
+    assert shell_reply(kc, info)["content"]["status"] == "ok"
+    r3 = shell_reply(kc, third)
+    assert r3["content"]["status"] == "aborted", r3["content"]
+    out1 = iopub_until_idle(kc, first)
+    assert any(m["msg_type"] == "error" for m in out1)
+    out2 = iopub_until_idle(kc, second)   # aborted requests still get busy/idle
+    assert not any(m["msg_type"] in ("stream", "execute_input") for m in out2), out2
+    iopub_until_idle(kc, third)
+    # Aborting is over: the next request runs, and the aborted ones never ran.
+    assert execute_ok(kc, "1 + 1").result == "2"
+    assert execute(kc, "ranAnyway").content["ename"] == "NameError"
+
+
+def test_stop_on_error_back_to_back(kc):
+    """The usual client pattern: two executes sent without waiting, the first failing
+    after a short computation (long enough for the second to arrive)."""
+    first = kc.execute("var spin = 0\nwhile spin < 100000 { spin += 1 }\nundefinedName")
     second = kc.execute('print("SHOULD NOT RUN")')
     r1 = shell_reply(kc, first)
     r2 = shell_reply(kc, second)
     assert r1["content"]["status"] == "error", r1["content"]
     assert r2["content"]["status"] == "aborted", r2["content"]
-    out1 = iopub_until_idle(kc, first)
-    assert any(m["msg_type"] == "error" for m in out1)
+    iopub_until_idle(kc, first)
     out2 = iopub_until_idle(kc, second)
     assert not any(m["msg_type"] == "stream" for m in out2), out2
-    # Aborting is over: the next request runs.
     assert execute_ok(kc, "1 + 1").result == "2"
 
 
