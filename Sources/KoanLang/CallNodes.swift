@@ -19,11 +19,22 @@ func evalArguments(_ args: [ArgumentExpr], _ rt: Runtime, _ f: Frame) throws -> 
 final class Call: Expr {
     let callee: Expr
     let args: [ArgumentExpr]
+    /// The labels as written, or nil when there is a trailing closure (which may go to a
+    /// parameter of another label): then the call always takes the general path.
+    let directLabels: [String?]?
     init(_ callee: Expr, _ args: [ArgumentExpr], span: Span) {
-        self.callee = callee; self.args = args; super.init(span: span)
+        self.callee = callee; self.args = args
+        directLabels = args.contains(where: \.trailing) ? nil : args.map(\.label)
+        super.init(span: span)
     }
     override func eval(_ rt: Runtime, _ f: Frame) throws -> Value {
         let fn = try callee.eval(rt, f)
+        // Fast path: a user function taking these arguments one to one by label (the
+        // usual `fib(n - 1)`) binds them without building an `[Argument]` array.
+        if let labels = directLabels, case .function(let function) = fn,
+           case .user(let def, let captures) = function.kind, def.takesDirectly(labels) {
+            return try rt.callUserDirect(def, captures: captures, args, at: span, from: f)
+        }
         let values = try evalArguments(args, rt, f)
         return try rt.call(fn, values, at: span, from: f)
     }
@@ -71,12 +82,50 @@ final class BuiltinRef: Expr {
     override func eval(_ rt: Runtime, _ f: Frame) throws -> Value { .function(function) }
 }
 
+/// A member chosen at one call site, with its argument plan. A class so that the cached
+/// resolution is handed out by reference on every call (copying `Member` and the plan
+/// out of an optional tuple was most of the cost of `xs.append(x)` in a loop).
+final class ResolvedMember {
+    let entry: Member
+    let plan: [ArgumentSource]
+    /// The plan takes the arguments as they come (`.argument(0)`, `.argument(1)`, ...),
+    /// so the evaluated values are passed on without `fill`.
+    let isIdentity: Bool
+    init(_ entry: Member, _ plan: [ArgumentSource]) {
+        self.entry = entry; self.plan = plan
+        isIdentity = plan.count == entry.params.count && plan.enumerated().allSatisfy { i, source in
+            if case .argument(let j) = source { return i == j }
+            return false
+        }
+    }
+
+    /// The values the implementation receives, from the call's argument values in order.
+    @inline(__always)
+    func arguments(_ values: [Value], _ rt: Runtime, labels: [Argument]) -> [Value] {
+        if isIdentity { return values }
+        return rt.fill(plan, entry.params, withLabels(labels, values))
+    }
+}
+
+/// The call's arguments with their labels (`labels` holds the labels, `values` the values).
+func withLabels(_ labels: [Argument], _ values: [Value]) -> [Argument] {
+    zip(labels, values).map { Argument(label: $0.label, value: $1, trailing: $0.trailing) }
+}
+
+@inline(__always)
+func evalArgumentValues(_ args: [ArgumentExpr], _ rt: Runtime, _ f: Frame) throws -> [Value] {
+    var out: [Value] = []
+    out.reserveCapacity(args.count)
+    for a in args { out.append(try a.value.eval(rt, f)) }
+    return out
+}
+
 /// Member resolution at one call site, cached by the receiver's kind (the labels are fixed).
 final class MemberSite {
     let name: String
     let labels: [Argument]
-    private var cachedKind: ValueKind?
-    private var cached: (Member, [ArgumentSource])?
+    @exclusivity(unchecked) private var cachedKind: ValueKind?
+    @exclusivity(unchecked) private var cached: ResolvedMember?
 
     init(name: String, args: [ArgumentExpr]) {
         self.name = name
@@ -84,7 +133,7 @@ final class MemberSite {
     }
 
     /// The member for this kind and its argument plan; nil when the name is only a property.
-    func resolve(_ kind: ValueKind, _ registry: Registry) throws -> (Member, [ArgumentSource])? {
+    func resolve(_ kind: ValueKind, _ registry: Registry) throws -> ResolvedMember? {
         if kind == cachedKind, let c = cached { return c }
         let entries = registry.members(named: name, for: kind)
         if entries.isEmpty { return nil }
@@ -93,8 +142,9 @@ final class MemberSite {
             if entry.isProperty { continue }
             switch matchArguments(entry.params.map(\.shape), labels) {
             case .success(let plan):
-                cachedKind = kind; cached = (entry, plan)
-                return (entry, plan)
+                let resolved = ResolvedMember(entry, plan)
+                cachedKind = kind; cached = resolved
+                return resolved
             case .failure(let fault): if firstError == nil { firstError = fault }
             }
         }
@@ -115,24 +165,24 @@ final class MethodCall: Expr {
     }
     override func eval(_ rt: Runtime, _ f: Frame) throws -> Value {
         let recv = try receiver.eval(rt, f)
-        let values = try evalArguments(args, rt, f)
-        let resolved: (Member, [ArgumentSource])?
+        let values = try evalArgumentValues(args, rt, f)
+        let resolved: ResolvedMember?
         do { resolved = try site.resolve(recv.kind, rt.registry) } catch { throw error.positioned(span) }
-        if let (entry, plan) = resolved {
+        if let resolved {
             let context = CallContext(runtime: rt, span: span, frame: f)
-            let filled = rt.fill(plan, entry.params, values)
             do {
-                switch entry.implementation {
-                case .method(let body): return try body(recv, filled, context)
+                switch resolved.entry.implementation {
+                case .method(let body): return try body(recv, resolved.arguments(values, rt, labels: site.labels), context)
                 case .mutating:
                     throw Fault(.type, "cannot use mutating member '\(site.name)' on an immutable value")
-                case .property(let get): return try rt.call(try get(recv, context), values, at: span, from: f)
+                case .property(let get):
+                    return try rt.call(try get(recv, context), withLabels(site.labels, values), at: span, from: f)
                 }
             } catch { throw error.positioned(span) }
         }
         // A property or tuple element holding a function: `t.f(x)`.
         let function = try MemberGet(Literal(recv, span: span), site.name, span: span).eval(rt, f)
-        return try rt.call(function, values, at: span, from: f)
+        return try rt.call(function, withLabels(site.labels, values), at: span, from: f)
     }
 }
 
@@ -145,33 +195,54 @@ final class MutatingCall: Expr {
     let receiver: Place
     let site: MemberSite
     let args: [ArgumentExpr]
+    /// `append(x)` with one unlabelled argument: on an array it always means
+    /// `append(_:)`, which is done directly (see `eval`).
+    let appendsOne: Bool
     init(_ receiver: Place, _ name: String, _ args: [ArgumentExpr], span: Span) {
         self.receiver = receiver; self.args = args
         site = MemberSite(name: name, args: args)
+        appendsOne = name == "append" && args.count == 1 && args[0].label == nil && !args[0].trailing
         super.init(span: span)
     }
     override func eval(_ rt: Runtime, _ f: Frame) throws -> Value {
         // Arguments first: while the receiver is being mutated its slot is empty.
-        let values = try evalArguments(args, rt, f)
         var result = Value.void
-        let site = self.site, span = self.span
-        try receiver.modify(rt, f) { recv in
-            let resolved: (Member, [ArgumentSource])?
-            do { resolved = try site.resolve(recv.kind, rt.registry) } catch { throw error.positioned(span) }
-            guard let (entry, plan) = resolved else {
-                throw KoanError.failure(.type, noMember(recv, site.name), at: span)
-            }
-            let filled = rt.fill(plan, entry.params, values)
-            let context = CallContext(runtime: rt, span: span, frame: f)
-            do {
-                switch entry.implementation {
-                case .mutating(let body): result = try body(&recv, filled, context)
-                case .method(let body): result = try body(recv, filled, context)
-                case .property(let get): result = try rt.call(try get(recv, context), values, at: span, from: f)
+        if appendsOne {
+            // Fast path for the commonest mutation, `xs.append(x)` in a loop: no argument
+            // array, no member lookup, no plan; the array is moved out of its place, so it
+            // is uniquely referenced and appended to in place.
+            let element = try args[0].value.eval(rt, f)
+            try receiver.modify(rt, f) { recv in
+                if var xs = recv.takeArray() {
+                    xs.append(element)
+                    recv = .array(xs)
+                } else {
+                    result = try apply(&recv, [element], rt, f)
                 }
-            } catch { throw error.positioned(span) }
+            }
+            return result
         }
+        let values = try evalArgumentValues(args, rt, f)
+        try receiver.modify(rt, f) { recv in result = try apply(&recv, values, rt, f) }
         return result
+    }
+
+    /// Calls the member on the receiver being mutated, with the call's argument values.
+    private func apply(_ recv: inout Value, _ values: [Value], _ rt: Runtime, _ f: Frame) throws -> Value {
+        let resolved: ResolvedMember?
+        do { resolved = try site.resolve(recv.kind, rt.registry) } catch { throw error.positioned(span) }
+        guard let resolved else {
+            throw KoanError.failure(.type, noMember(recv, site.name), at: span)
+        }
+        let context = CallContext(runtime: rt, span: span, frame: f)
+        do {
+            switch resolved.entry.implementation {
+            case .mutating(let body): return try body(&recv, resolved.arguments(values, rt, labels: site.labels), context)
+            case .method(let body): return try body(recv, resolved.arguments(values, rt, labels: site.labels), context)
+            case .property(let get):
+                return try rt.call(try get(recv, context), withLabels(site.labels, values), at: span, from: f)
+            }
+        } catch { throw error.positioned(span) }
     }
 }
 

@@ -94,28 +94,56 @@ struct Param {
 final class UserFunction {
     let name: String
     var params: [Param] = [] {
-        didSet { hasPlainParameters = params.allSatisfy { $0.defaultValue == nil && !$0.variadic } }
+        didSet {
+            hasPlainParameters = params.allSatisfy { $0.defaultValue == nil && !$0.variadic }
+            paramLabels = params.map(\.label)
+            paramLocals = params.map(\.local)
+            paramTypes = params.map(\.type)
+            paramChecks = params.map { TypeCheck($0.type) }
+            displayName = Self.displayName(name, isClosure: isClosure, params: params)
+        }
     }
     /// No defaults and no variadics: arguments map one to one.
     private(set) var hasPlainParameters = true
-    var returnType: TypeAnn?
+    // The parameters' labels, locals and types, kept apart so that binding arguments on
+    // every call neither copies whole `Param`s nor rebuilds anything.
+    private(set) var paramLabels: [String?] = []
+    private(set) var paramLocals: [LocalVar] = []
+    private(set) var paramTypes: [TypeAnn?] = []
+    private(set) var paramChecks: [TypeCheck] = []
+    var returnType: TypeAnn? { didSet { returnCheck = TypeCheck(returnType) } }
+    private(set) var returnCheck = TypeCheck.none
     var body: Block = Block([])
     var slotCount = 0
     /// Slots of the new frame that receive the captured boxes, in capture order.
     var captureSlots: [Int] = []
     let isClosure: Bool
+    /// Frames of finished calls kept for reuse (see FramePool.swift).
+    @exclusivity(unchecked) var freeFrames: Frame?
+    @exclusivity(unchecked) var freeFrameCount = 0
     /// A closure using `$0`, `$1`, ...
     var implicitParameters = false
     let span: Span
 
+    /// `f(_:scale:)`, or "closure": the frame name in tracebacks. Stored (updated with
+    /// `params`) because every call names its frame with it.
+    private(set) var displayName: String
+
     init(name: String, isClosure: Bool, span: Span) {
         self.name = name; self.isClosure = isClosure; self.span = span
+        displayName = Self.displayName(name, isClosure: isClosure, params: [])
     }
 
-    /// `f(_:scale:)`, or "closure".
-    var displayName: String {
+    private static func displayName(_ name: String, isClosure: Bool, params: [Param]) -> String {
         if isClosure { return "closure" }
         return "\(name)(\(params.map { "\($0.label ?? "_"):" }.joined()))"
+    }
+
+    /// Whether a call with these argument labels (none trailing) binds its arguments one
+    /// to one, in order, to the parameters: no defaults, variadics or relabelling.
+    @inline(__always)
+    func takesDirectly(_ labels: [String?]) -> Bool {
+        hasPlainParameters && labels == paramLabels
     }
 
     /// `(Int, Double) -> Double`
@@ -137,9 +165,42 @@ final class UserFunction {
     }
 
     func checkReturn(_ value: Value, at span: Span) throws -> Value {
+        if returnCheck.accepts(value) { return value }
         guard let type = returnType else { return value }
         if let v = type.convert(value) { return v }
         throw KoanError.failure(.type, "cannot convert return value of type '\(value.typeName)' to return type '\(type.name)'", at: span)
+    }
+}
+
+/// A quick test that a value needs no conversion to a type annotation, so that calls and
+/// returns skip `TypeAnn.convert` (and copying the annotation) in the usual case.
+enum TypeCheck {
+    /// No annotation, or `Any`: every value is accepted as is.
+    case none
+    /// `Int`, `Double`, `Bool` or `String`: a value of that kind is accepted as is.
+    case exact(ValueKind)
+    /// Anything else: always go through `TypeAnn.convert`.
+    case convert
+
+    init(_ type: TypeAnn?) {
+        switch type {
+        case nil, .any?: self = .none
+        case .int?: self = .exact(.int)
+        case .double?: self = .exact(.double)
+        case .bool?: self = .exact(.bool)
+        case .string?: self = .exact(.string)
+        default: self = .convert
+        }
+    }
+
+    /// True when `TypeAnn.convert` would return the value unchanged.
+    @inline(__always)
+    func accepts(_ value: Value) -> Bool {
+        switch self {
+        case .none: return true
+        case .exact(let kind): return value.kind == kind
+        case .convert: return false
+        }
     }
 }
 

@@ -62,18 +62,41 @@ final class Frame {
 
     init(slotCount: Int, name: String) {
         count = max(1, slotCount)
-        slots = .allocate(capacity: count)
+        // Slots and boxes share one allocation (a frame is made per call): the values
+        // first, then the boxes. `Value`'s stride is a multiple of its alignment, which
+        // is at least a pointer's, so the boxes are aligned.
+        let valueBytes = count * MemoryLayout<Value>.stride
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: valueBytes + count * MemoryLayout<Box?>.stride,
+            alignment: max(MemoryLayout<Value>.alignment, MemoryLayout<Box?>.alignment))
+        slots = raw.bindMemory(to: Value.self, capacity: count)
         slots.initialize(repeating: .void, count: count)
-        boxes = .allocate(capacity: count)
+        boxes = (raw + valueBytes).bindMemory(to: Box?.self, capacity: count)
         boxes.initialize(repeating: nil, count: count)
         self.name = name
     }
 
+    /// The next frame in a function's pool of free frames (see FramePool.swift).
+    @exclusivity(unchecked) var nextFree: Frame?
+
+    /// Empties every slot (releasing the values) so that the frame can be reused.
+    @inline(__always)
+    func reset() {
+        for i in 0..<count {
+            slots[i] = .void
+            boxes[i] = nil
+        }
+        returnValue = .void
+    }
+
     deinit {
-        slots.deinitialize(count: count)
-        slots.deallocate()
-        boxes.deinitialize(count: count)
-        boxes.deallocate()
+        // Element by element: `deinitialize(count:)` with a run-time count goes through
+        // the generic `swift_arrayDestroy`, which is slow for a frame's few slots.
+        for i in 0..<count {
+            (slots + i).deinitialize(count: 1)
+            (boxes + i).deinitialize(count: 1)
+        }
+        UnsafeMutableRawPointer(slots).deallocate()
     }
 }
 
@@ -118,14 +141,61 @@ final class Runtime {
         if depth >= maxDepth {
             throw KoanError.failure(.recursion, "maximum recursion depth (\(maxDepth)) exceeded", at: span)
         }
-        let frame = Frame(slotCount: def.slotCount, name: def.displayName)
-        for (slot, box) in zip(def.captureSlots, captures) { frame.boxes[slot] = box }
+        var frame = def.makeFrame(captures: captures)
         try bindArguments(def, args, into: frame, at: span)
+        let result = try run(def, in: frame, at: span, from: caller)
+        def.recycle(&frame)
+        return result
+    }
+
+    /// The fast path of `Call` for a user function whose parameters take the call's
+    /// arguments one to one (`def.takesDirectly`): the arguments are evaluated straight
+    /// into the new frame's slots, with no `[Argument]` array and no label matching.
+    /// Errors come in the same order as through `callUser`: those of the arguments,
+    /// then interruption, recursion depth, argument types.
+    func callUserDirect(_ def: UserFunction, captures: [Box], _ args: [ArgumentExpr],
+                        at span: Span, from caller: Frame) throws -> Value {
+        var frame = def.makeFrame(captures: captures)
+        let locals = def.paramLocals, checks = def.paramChecks
+        var needsConversion = false
+        for i in 0..<args.count {
+            let value = try args[i].value.eval(self, caller)
+            if !checks[i].accepts(value) { needsConversion = true }
+            locals[i].store(value, in: frame)
+        }
+        try checkInterrupt(span)
+        if depth >= maxDepth {
+            throw KoanError.failure(.recursion, "maximum recursion depth (\(maxDepth)) exceeded", at: span)
+        }
+        if needsConversion {
+            // Converting a value that already conforms leaves it as it is, so all the
+            // annotated parameters may go through `convert` here.
+            let types = def.paramTypes
+            for i in 0..<types.count {
+                guard let type = types[i] else { continue }
+                try locals[i].modify(frame) { value in
+                    guard let converted = type.convert(value) else { throw argumentTypeError(value, type, span) }
+                    value = converted
+                }
+            }
+        }
+        let result = try run(def, in: frame, at: span, from: caller)
+        def.recycle(&frame)
+        return result
+    }
+
+    /// Runs a user function's body in its frame (arguments bound), adding the caller's
+    /// frame to the traceback of any error leaving it.
+    @inline(__always)
+    private func run(_ def: UserFunction, in frame: Frame,
+                     at span: Span, from caller: Frame) throws -> Value {
         depth += 1
         defer { depth -= 1 }
         do {
             _ = try def.body.exec(self, frame)
-            return try def.checkReturn(frame.returnValue, at: span)
+            let value = frame.returnValue
+            if def.returnCheck.accepts(value) { return value }
+            return try def.checkReturn(value, at: span)
         } catch let error as KoanError {
             throw error.leaving(function: def.displayName, calledAt: span, from: caller.name)
         }
@@ -143,16 +213,17 @@ final class Runtime {
            def.implicitParameters, args.count > def.params.count {
             args = Array(args.prefix(def.params.count))
         }
-        if args.count == def.params.count, def.hasPlainParameters,
-           zip(args, def.params).allSatisfy({ $0.label == $1.label || $0.trailing }) {
+        if args.count == def.paramLabels.count, def.hasPlainParameters,
+           zip(args, def.paramLabels).allSatisfy({ $0.label == $1 || $0.trailing }) {
             // The common case: one argument per parameter, labels as declared.
-            for (param, arg) in zip(def.params, args) {
-                var value = arg.value
-                if let type = param.type {
+            let locals = def.paramLocals, types = def.paramTypes
+            for i in 0..<args.count {
+                var value = args[i].value
+                if let type = types[i] {
                     guard let converted = type.convert(value) else { throw argumentTypeError(value, type, span) }
                     value = converted
                 }
-                param.local.store(value, in: frame)
+                locals[i].store(value, in: frame)
             }
             return
         }

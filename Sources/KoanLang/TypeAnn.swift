@@ -42,6 +42,15 @@ indirect enum TypeAnn: Equatable, Sendable {
     /// The value as this type (Int → Double widened, element-wise in collections),
     /// or nil when it does not conform.
     func convert(_ value: Value) -> Value? {
+        // Fast path for the scalar annotations checked on every call and return
+        // (the general match below copies the value into a tuple first).
+        switch self {
+        case .int: if case .int = value { return value }
+        case .double: if case .double = value { return value }
+        case .bool: if case .bool = value { return value }
+        case .string: if case .string = value { return value }
+        default: break
+        }
         switch (self, value) {
         case (.any, _): return value
         case (.optional, .null): return .null

@@ -204,8 +204,9 @@ def test_stop_on_error_aborts_queued_execute(kc):
 
 def test_stop_on_error_back_to_back(kc):
     """The usual client pattern: two executes sent without waiting, the first failing
-    after a short computation (long enough for the second to arrive)."""
-    first = kc.execute("var spin = 0\nwhile spin < 100000 { spin += 1 }\nundefinedName")
+    after a short computation (long enough for the second to arrive; the error must be a
+    runtime one: an unknown name is reported before the cell runs at all)."""
+    first = kc.execute("var spin = 0\nwhile spin < 100000 { spin += 1 }\n[1, 2][spin]")
     second = kc.execute('print("SHOULD NOT RUN")')
     r1 = shell_reply(kc, first)
     r2 = shell_reply(kc, second)
