@@ -84,7 +84,7 @@ public final class Dispatcher: Sendable {
             case "comm_open":
                 // Koan has no comm targets yet: close what a frontend opens.
                 let c = try r.decode(CommOpen.self)
-                withStatus(r) { publish("comm_close", CommClose(comm_id: c.comm_id), parent: r.header) }
+                withStatus(r) { publish("comm_close", CommClose(comm_id: c.comm_id), parent: r) }
             case "comm_msg", "comm_close":
                 withStatus(r) {}
             case "interrupt_request":
@@ -97,7 +97,7 @@ public final class Dispatcher: Sendable {
                 withStatus(r) {
                     let content = ShutdownReply(restart: s.restart ?? false)
                     reply(r, "shutdown_reply", content)
-                    publish("shutdown_reply", content, parent: r.header)
+                    publish("shutdown_reply", content, parent: r)
                 }
                 interrupt()
                 transport.stop()
@@ -116,8 +116,8 @@ public final class Dispatcher: Sendable {
     /// request sent in answer to that reply is never aborted by mistake.
     private func execute(_ r: Request, _ ex: ExecuteRequest) -> [[[UInt8]]] {
         interrupted.store(false, ordering: .relaxed)
-        publish("status", Status(execution_state: "busy"), parent: r.header)
-        defer { publish("status", Status(execution_state: "idle"), parent: r.header) }
+        publish("status", Status(execution_state: "busy"), parent: r)
+        defer { publish("status", Status(execution_state: "idle"), parent: r) }
 
         let count = shellState.withLock { s -> Int in
             if !ex.silent && ex.storeHistory {
@@ -127,7 +127,7 @@ public final class Dispatcher: Sendable {
             return s.executionCount
         }
         if !ex.silent {
-            publish("execute_input", ExecuteInput(code: ex.code, execution_count: count), parent: r.header)
+            publish("execute_input", ExecuteInput(code: ex.code, execution_count: count), parent: r)
         }
         let io = RequestIO(dispatcher: self, request: r, allowStdin: ex.allowStdin)
         let outcome = backend.execute(code: ex.code, executionCount: count,
@@ -135,7 +135,7 @@ public final class Dispatcher: Sendable {
         switch outcome {
         case .ok(let result, let userExpressions):
             if let result, !ex.silent {
-                publish("execute_result", ExecuteResult(execution_count: count, data: result, metadata: [:]), parent: r.header)
+                publish("execute_result", ExecuteResult(execution_count: count, data: result, metadata: [:]), parent: r)
                 if ex.storeHistory, let text = result["text/plain"]?.stringValue {
                     shellState.withLock { $0.history.setOutput(line: count, text) }
                 }
@@ -144,7 +144,7 @@ public final class Dispatcher: Sendable {
                                                    userExpressions: userExpressions, payload: []))
             return []
         case .error(let ename, let evalue, let traceback):
-            publish("error", ErrorContent(ename: ename, evalue: evalue, traceback: traceback), parent: r.header)
+            publish("error", ErrorContent(ename: ename, evalue: evalue, traceback: traceback), parent: r)
             let queued = ex.stopOnError ? transport.pendingShellRequests() : []
             reply(r, "execute_reply", ExecuteReply(status: "error", executionCount: count, userExpressions: [:],
                                                    payload: [], ename: ename, evalue: evalue, traceback: traceback))
@@ -174,18 +174,18 @@ public final class Dispatcher: Sendable {
     // MARK: - sending
 
     private func withStatus(_ r: Request, _ body: () -> Void) {
-        publish("status", Status(execution_state: "busy"), parent: r.header)
+        publish("status", Status(execution_state: "busy"), parent: r)
         body()
-        publish("status", Status(execution_state: "idle"), parent: r.header)
+        publish("status", Status(execution_state: "idle"), parent: r)
     }
 
     func reply<C: Encodable>(_ r: Request, _ msgType: String, _ content: C) {
-        transport.send(codec.encode(msgType, content: content, parent: r.header, identities: r.identities), on: r.channel)
+        transport.send(codec.encode(msgType, content: content, parentBytes: r.rawHeader, identities: r.identities), on: r.channel)
     }
 
-    func publish<C: Encodable>(_ msgType: String, _ content: C, parent: Header?) {
+    func publish<C: Encodable>(_ msgType: String, _ content: C, parent: Request?) {
         let topic = Array("kernel.\(codec.session).\(msgType)".utf8)
-        transport.send(codec.encode(msgType, content: content, parent: parent, identities: [topic]), on: .iopub)
+        transport.send(codec.encode(msgType, content: content, parentBytes: parent?.rawHeader, identities: [topic]), on: .iopub)
     }
 
     // MARK: - stdin
@@ -193,7 +193,7 @@ public final class Dispatcher: Sendable {
     /// Sends input_request on stdin and waits for the matching input_reply.
     func requestInput(for r: Request, prompt: String, password: Bool) throws -> String {
         transport.send(codec.encode("input_request", content: InputRequest(prompt: prompt, password: password),
-                                    parent: r.header, identities: r.identities), on: .stdin)
+                                    parentBytes: r.rawHeader, identities: r.identities), on: .stdin)
         while true {
             if interrupted.load(ordering: .relaxed) { throw InputError.interrupted }
             guard let frames = transport.receive(on: .stdin, timeoutMilliseconds: 100) else { continue }
@@ -222,17 +222,17 @@ final class RequestIO: ExecutionIO {
     }
 
     func stream(_ name: String, _ text: String) {
-        dispatcher.publish("stream", StreamContent(name: name, text: text), parent: request.header)
+        dispatcher.publish("stream", StreamContent(name: name, text: text), parent: request)
     }
 
     func display(data: JSONObject, metadata: JSONObject, displayID: String?, update: Bool) {
         let transient: JSONObject? = displayID.map { ["display_id": .string($0)] }
         dispatcher.publish(update ? "update_display_data" : "display_data",
-                           DisplayData(data: data, metadata: metadata, transient: transient), parent: request.header)
+                           DisplayData(data: data, metadata: metadata, transient: transient), parent: request)
     }
 
     func clearOutput(wait: Bool) {
-        dispatcher.publish("clear_output", ClearOutput(wait: wait), parent: request.header)
+        dispatcher.publish("clear_output", ClearOutput(wait: wait), parent: request)
     }
 
     func input(prompt: String, password: Bool) throws -> String {

@@ -53,6 +53,9 @@ public struct RawMessage: Sendable, Equatable {
 public struct Request: Sendable {
     public var identities: [[UInt8]]
     public var header: Header
+    /// The header exactly as received: replies and output carry it as their parent_header
+    /// byte for byte, so it is never re-encoded.
+    public var rawHeader: [UInt8]
     public var content: [UInt8]
     public var channel: Channel
 

@@ -50,7 +50,7 @@ public struct WireCodec: Sendable {
         let raw = try split(frames)
         do {
             let header = try JSONDecoder().decode(Header.self, from: Data(raw.header))
-            return Request(identities: raw.identities, header: header, content: raw.content, channel: channel)
+            return Request(identities: raw.identities, header: header, rawHeader: raw.header, content: raw.content, channel: channel)
         } catch {
             throw DecodeError.malformedHeader("\(error)")
         }
@@ -65,18 +65,62 @@ public struct WireCodec: Sendable {
     /// Frames for an outgoing message. `parent` is the request's header (nil → `{}`).
     public func encode<C: Encodable>(_ msgType: String, content: C, parent: Header?, identities: [[UInt8]],
                                      metadata: JSONObject = [:]) -> [[UInt8]] {
+        let parentBytes = parent.flatMap { try? JSONEncoder().encode($0) }.map(Array.init)
+        return encode(msgType, content: content, parentBytes: parentBytes, identities: identities, metadata: metadata)
+    }
+
+    /// Frames for an outgoing message whose parent header is already serialized.
+    public func encode<C: Encodable>(_ msgType: String, content: C, parentBytes: [UInt8]?, identities: [[UInt8]],
+                                     metadata: JSONObject = [:]) -> [[UInt8]] {
         let enc = JSONEncoder()
         enc.outputFormatting = [.withoutEscapingSlashes]
-        let header = (try? enc.encode(self.header(msgType))).map(Array.init) ?? Array("{}".utf8)
-        let parentBytes = parent.flatMap { try? enc.encode($0) }.map(Array.init) ?? Array("{}".utf8)
-        let meta = (try? enc.encode(metadata)).map(Array.init) ?? Array("{}".utf8)
+        let empty = Array("{}".utf8)
+        let header = Self.serialize(self.header(msgType))
+        let meta = metadata.isEmpty ? empty : (try? enc.encode(metadata)).map(Array.init) ?? empty
         let body: [UInt8]
         do { body = Array(try enc.encode(content)) } catch {
             // An unencodable value (e.g. a non-finite number) must not take the kernel down.
-            body = Array("{}".utf8)
+            body = empty
         }
-        let sig = Array(signer.sign([header, parentBytes, meta, body]).utf8)
-        return identities + [Self.delimiter, sig, header, parentBytes, meta, body]
+        let parent = parentBytes ?? empty
+        let sig = Array(signer.sign([header, parent, meta, body]).utf8)
+        return identities + [Self.delimiter, sig, header, parent, meta, body]
+    }
+}
+
+extension WireCodec {
+    /// The header as JSON, written directly: every outgoing message needs one, and this
+    /// is several times cheaper than a JSONEncoder round (the kernel's hottest path).
+    static func serialize(_ h: Header) -> [UInt8] {
+        var out = "{\"msg_id\":"
+        out += JSONText.quote(h.msgID)
+        out += ",\"session\":" + JSONText.quote(h.session)
+        out += ",\"username\":" + JSONText.quote(h.username)
+        out += ",\"date\":" + JSONText.quote(h.date)
+        out += ",\"msg_type\":" + JSONText.quote(h.msgType)
+        out += ",\"version\":" + JSONText.quote(h.version) + "}"
+        return Array(out.utf8)
+    }
+}
+
+/// JSON string literals, escaped as RFC 8259 requires.
+enum JSONText {
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20:
+                let hex = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
     }
 }
 

@@ -60,6 +60,12 @@ final class WireCodecTests: XCTestCase {
         XCTAssertNotNil(h.date.range(of: #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$"#, options: .regularExpression), h.date)
     }
 
+    func testHandWrittenHeaderIsTheCodableHeader() throws {
+        let h = Header(msgID: "a\"b\\c", session: "s\u{1}\n", username: "ü", date: "2026-01-01T00:00:00.000000Z", msgType: "status")
+        let decoded = try JSONDecoder().decode(Header.self, from: Data(WireCodec.serialize(h)))
+        XCTAssertEqual(decoded, h)
+    }
+
     func testConnectionFileEndpoints() throws {
         let json = #"{"shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": 4, "hb_port": 5, "ip": "127.0.0.1", "key": "k", "transport": "tcp", "signature_scheme": "hmac-sha256"}"#
         let info = try JSONDecoder().decode(ConnectionInfo.self, from: Data(json.utf8))
