@@ -133,7 +133,7 @@ public final class Dispatcher: Sendable {
         let outcome = backend.execute(code: ex.code, executionCount: count,
                                       userExpressions: ex.userExpressions, io: io)
         switch outcome {
-        case .ok(let result, let userExpressions):
+        case .ok(let result, let userExpressions, let payload):
             if let result, !ex.silent {
                 publish("execute_result", ExecuteResult(execution_count: count, data: result, metadata: [:]), parent: r)
                 if ex.storeHistory, let text = result["text/plain"]?.stringValue {
@@ -141,7 +141,7 @@ public final class Dispatcher: Sendable {
                 }
             }
             reply(r, "execute_reply", ExecuteReply(status: "ok", executionCount: count,
-                                                   userExpressions: userExpressions, payload: []))
+                                                   userExpressions: userExpressions, payload: payload))
             return []
         case .error(let ename, let evalue, let traceback):
             publish("error", ErrorContent(ename: ename, evalue: evalue, traceback: traceback), parent: r)

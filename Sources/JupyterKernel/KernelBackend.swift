@@ -15,8 +15,9 @@ public protocol KernelBackend: AnyObject, Sendable {
 /// How a cell ended.
 public enum ExecuteOutcome: Sendable {
     /// `result` is the MIME bundle of the last expression (published as execute_result);
-    /// `userExpressions` has one result object per requested name.
-    case ok(result: JSONObject?, userExpressions: JSONObject)
+    /// `userExpressions` has one result object per requested name; `payload` goes into
+    /// the reply as ipykernel's payloads do (e.g. `{"source": "page", "data": {...}, "start": 0}`).
+    case ok(result: JSONObject?, userExpressions: JSONObject, payload: [JSONValue] = [])
     case error(ename: String, evalue: String, traceback: [String])
 }
 

@@ -37,6 +37,13 @@ public protocol Display: AnyObject {
     func clearOutput(wait: Bool)
     /// Read a line from the user (`readLine()`); throws when the frontend has no stdin.
     func readLine(prompt: String, password: Bool) throws -> String
+    /// Show help text in the frontend's pager (`%help`): Jupyter's `page` payload, as
+    /// IPython's `?`. Frontends without a pager print it (the default).
+    func page(_ bundle: MimeBundle)
+}
+
+extension Display {
+    public func page(_ bundle: MimeBundle) { write(bundle.plainText + "\n", to: .stdout) }
 }
 
 /// A cooperative cancellation flag: set from any thread (SIGINT, interrupt_request),

@@ -31,7 +31,7 @@ extension Interpreter {
             guard let help = helpText(for: argument) else {
                 throw KoanError.failure(.name, "no help for '\(argument)': it is not a builtin, member or workspace name", at: span)
             }
-            display.write(help + "\n", to: .stdout)
+            display.page(MimeBundle(plain: help))
             return nil
         case "time":
             guard !argument.isEmpty else {

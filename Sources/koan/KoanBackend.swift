@@ -38,7 +38,10 @@ final class KoanBackend: KernelBackend, @unchecked Sendable {
             }
         }
         display.flush()
-        return .ok(result: result.value.map(\.json), userExpressions: expressions)
+        let pages = display.pages.map { page -> JSONValue in
+            .object(["source": .string("page"), "data": .object(page.json), "start": .int(0)])
+        }
+        return .ok(result: result.value.map(\.json), userExpressions: expressions, payload: pages)
     }
 
     func complete(code: String, cursorPos: Int) -> CompleteReply {
@@ -82,6 +85,8 @@ extension MimeBundle {
 /// messages (as ipykernel does); anything else flushes it first so order is kept.
 final class JupyterDisplay: Display {
     private let io: ExecutionIO
+    /// Help text for the pager, sent as `page` payloads in the execute reply.
+    private(set) var pages: [MimeBundle] = []
     private var pending: [(KoanLang.OutputStream, String)] = []
     private var pendingBytes = 0
     private var lastFlush = DispatchTime.now().uptimeNanoseconds
@@ -119,4 +124,6 @@ final class JupyterDisplay: Display {
         flush()
         return try io.input(prompt: prompt, password: password)
     }
+
+    func page(_ bundle: MimeBundle) { pages.append(bundle) }
 }

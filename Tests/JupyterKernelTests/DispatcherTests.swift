@@ -71,6 +71,13 @@ final class DispatcherTests: XCTestCase {
         XCTAssertEqual(backend.executed.map(\.1), [1, 2])
     }
 
+    func testPayloadGoesIntoTheReply() throws {
+        let page: JSONValue = .object(["source": .string("page"), "data": .object(["text/plain": .string("help")]), "start": .int(0)])
+        backend.onExecute = { _, _ in .ok(result: nil, userExpressions: [:], payload: [page]) }
+        dispatcher.handle(execute("%help print"), on: .shell)
+        XCTAssertEqual(try replies()[0].content["payload"], .array([page]))
+    }
+
     func testSilentAndNoHistoryDoNotCount() throws {
         backend.onExecute = { _, _ in .ok(result: ["text/plain": .string("x")], userExpressions: [:]) }
         dispatcher.handle(execute("a", ["silent": .bool(true)]), on: .shell)

@@ -4,9 +4,8 @@ jupyter_kernel_test 0.7 validates every reply and IOPub message against its
 msgspec_v5 schemas. The kernel under test is the kernelspec ``koan`` installed by
 conftest.py from $KOAN_BIN (the session fixture runs before setUpClass).
 
-``code_page_something`` is not set: Koan has no pager payload (``%help`` and
-inspection return their text as output / inspect_reply data, not as a ``page``
-payload), so jupyter_kernel_test's ``test_pager`` is skipped on purpose.
+``code_page_something`` is ``%help print``: as IPython's ``?``, ``%help`` sends its text
+as a ``page`` payload in the execute reply.
 """
 from __future__ import annotations
 
@@ -64,6 +63,9 @@ class KoanKernelTests(jkt.KernelTests):
 
     # test_inspect
     code_inspect_sample = "print"
+
+    # test_pager
+    code_page_something = "%help print"
 
     # test_clear_output
     code_clear_output = "clearOutput()"
