@@ -16,6 +16,10 @@ public final class Dispatcher: Sendable {
     public let transport: KernelTransport
     private let log: @Sendable (String) -> Void
     private let interrupted = Atomic<Bool>(false)
+    /// Contents that never change, encoded once: every request publishes busy and idle.
+    private let busy = WireCodec.serialize(Status(execution_state: "busy"))
+    private let idle = WireCodec.serialize(Status(execution_state: "idle"))
+    private let kernelInfoBytes: [UInt8]
     /// State touched only by requests handled on the shell thread.
     private let shellState = Mutex(ShellState())
 
@@ -27,6 +31,7 @@ public final class Dispatcher: Sendable {
     public init(codec: WireCodec, backend: KernelBackend, transport: KernelTransport,
                 log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("koan: " + $0 + "\n").utf8)) }) {
         self.codec = codec; self.backend = backend; self.transport = transport; self.log = log
+        kernelInfoBytes = WireCodec.serialize(backend.kernelInfo)
     }
 
     /// Publishes `status: starting` once, as ipykernel does.
@@ -58,7 +63,7 @@ public final class Dispatcher: Sendable {
         do {
             switch r.header.msgType {
             case "kernel_info_request":
-                withStatus(r) { reply(r, "kernel_info_reply", backend.kernelInfo) }
+                withStatus(r) { sendReply(r, "kernel_info_reply", kernelInfoBytes) }
             case "execute_request":
                 let ex = try r.decode(ExecuteRequest.self)
                 abortQueued(execute(r, ex))
@@ -116,8 +121,8 @@ public final class Dispatcher: Sendable {
     /// request sent in answer to that reply is never aborted by mistake.
     private func execute(_ r: Request, _ ex: ExecuteRequest) -> [[[UInt8]]] {
         interrupted.store(false, ordering: .relaxed)
-        publish("status", Status(execution_state: "busy"), parent: r)
-        defer { publish("status", Status(execution_state: "idle"), parent: r) }
+        publishBytes("status", busy, parent: r)
+        defer { publishBytes("status", idle, parent: r) }
 
         let count = shellState.withLock { s -> Int in
             if !ex.silent && ex.storeHistory {
@@ -174,18 +179,26 @@ public final class Dispatcher: Sendable {
     // MARK: - sending
 
     private func withStatus(_ r: Request, _ body: () -> Void) {
-        publish("status", Status(execution_state: "busy"), parent: r)
+        publishBytes("status", busy, parent: r)
         body()
-        publish("status", Status(execution_state: "idle"), parent: r)
+        publishBytes("status", idle, parent: r)
     }
 
     func reply<C: Encodable>(_ r: Request, _ msgType: String, _ content: C) {
-        transport.send(codec.encode(msgType, content: content, parentBytes: r.rawHeader, identities: r.identities), on: r.channel)
+        sendReply(r, msgType, WireCodec.serialize(content))
+    }
+
+    private func sendReply(_ r: Request, _ msgType: String, _ content: [UInt8]) {
+        transport.send(codec.encode(msgType, contentBytes: content, parentBytes: r.rawHeader, identities: r.identities), on: r.channel)
     }
 
     func publish<C: Encodable>(_ msgType: String, _ content: C, parent: Request?) {
+        publishBytes(msgType, WireCodec.serialize(content), parent: parent)
+    }
+
+    private func publishBytes(_ msgType: String, _ content: [UInt8], parent: Request?) {
         let topic = Array("kernel.\(codec.session).\(msgType)".utf8)
-        transport.send(codec.encode(msgType, content: content, parentBytes: parent?.rawHeader, identities: [topic]), on: .iopub)
+        transport.send(codec.encode(msgType, contentBytes: content, parentBytes: parent?.rawHeader, identities: [topic]), on: .iopub)
     }
 
     // MARK: - stdin

@@ -72,16 +72,24 @@ public struct WireCodec: Sendable {
     /// Frames for an outgoing message whose parent header is already serialized.
     public func encode<C: Encodable>(_ msgType: String, content: C, parentBytes: [UInt8]?, identities: [[UInt8]],
                                      metadata: JSONObject = [:]) -> [[UInt8]] {
+        encode(msgType, contentBytes: Self.serialize(content), parentBytes: parentBytes, identities: identities, metadata: metadata)
+    }
+
+    /// Content as JSON bytes. An unencodable value (e.g. a non-finite number) becomes `{}`
+    /// rather than taking the kernel down.
+    public static func serialize<C: Encodable>(_ content: C) -> [UInt8] {
         let enc = JSONEncoder()
         enc.outputFormatting = [.withoutEscapingSlashes]
+        return (try? enc.encode(content)).map(Array.init) ?? Array("{}".utf8)
+    }
+
+    /// Frames for an outgoing message whose content is already serialized (constant
+    /// contents such as `status: busy` or the kernel_info reply are encoded once).
+    public func encode(_ msgType: String, contentBytes body: [UInt8], parentBytes: [UInt8]?, identities: [[UInt8]],
+                       metadata: JSONObject = [:]) -> [[UInt8]] {
         let empty = Array("{}".utf8)
         let header = Self.serialize(self.header(msgType))
-        let meta = metadata.isEmpty ? empty : (try? enc.encode(metadata)).map(Array.init) ?? empty
-        let body: [UInt8]
-        do { body = Array(try enc.encode(content)) } catch {
-            // An unencodable value (e.g. a non-finite number) must not take the kernel down.
-            body = empty
-        }
+        let meta = metadata.isEmpty ? empty : Self.serialize(metadata)
         let parent = parentBytes ?? empty
         let sig = Array(signer.sign([header, parent, meta, body]).utf8)
         return identities + [Self.delimiter, sig, header, parent, meta, body]
