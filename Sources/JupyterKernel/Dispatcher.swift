@@ -20,6 +20,8 @@ public final class Dispatcher: Sendable {
     private let busy = WireCodec.serialize(Status(execution_state: "busy"))
     private let idle = WireCodec.serialize(Status(execution_state: "idle"))
     private let kernelInfoBytes: [UInt8]
+    /// IOPub topics are `kernel.<session>.<msg_type>`, as ipykernel's.
+    private let topicPrefix: [UInt8]
     /// State touched only by requests handled on the shell thread.
     private let shellState = Mutex(ShellState())
 
@@ -29,9 +31,10 @@ public final class Dispatcher: Sendable {
     }
 
     public init(codec: WireCodec, backend: KernelBackend, transport: KernelTransport,
-                log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("koan: " + $0 + "\n").utf8)) }) {
+                log: @escaping @Sendable (String) -> Void = stderrLog) {
         self.codec = codec; self.backend = backend; self.transport = transport; self.log = log
         kernelInfoBytes = WireCodec.serialize(backend.kernelInfo)
+        topicPrefix = Array("kernel.\(codec.session).".utf8)
     }
 
     /// Publishes `status: starting` once, as ipykernel does.
@@ -121,9 +124,10 @@ public final class Dispatcher: Sendable {
     /// request sent in answer to that reply is never aborted by mistake.
     private func execute(_ r: Request, _ ex: ExecuteRequest) -> [[[UInt8]]] {
         interrupted.store(false, ordering: .relaxed)
-        publishBytes("status", busy, parent: r)
-        defer { publishBytes("status", idle, parent: r) }
+        return withStatus(r) { run(r, ex) }
+    }
 
+    private func run(_ r: Request, _ ex: ExecuteRequest) -> [[[UInt8]]] {
         let count = shellState.withLock { s -> Int in
             if !ex.silent && ex.storeHistory {
                 s.executionCount += 1
@@ -178,10 +182,10 @@ public final class Dispatcher: Sendable {
 
     // MARK: - sending
 
-    private func withStatus(_ r: Request, _ body: () -> Void) {
+    private func withStatus<T>(_ r: Request, _ body: () -> T) -> T {
         publishBytes("status", busy, parent: r)
-        body()
-        publishBytes("status", idle, parent: r)
+        defer { publishBytes("status", idle, parent: r) }
+        return body()
     }
 
     func reply<C: Encodable>(_ r: Request, _ msgType: String, _ content: C) {
@@ -197,7 +201,7 @@ public final class Dispatcher: Sendable {
     }
 
     private func publishBytes(_ msgType: String, _ content: [UInt8], parent: Request?) {
-        let topic = Array("kernel.\(codec.session).\(msgType)".utf8)
+        let topic = topicPrefix + Array(msgType.utf8)
         transport.send(codec.encode(msgType, contentBytes: content, parentBytes: parent?.rawHeader, identities: [topic]), on: .iopub)
     }
 

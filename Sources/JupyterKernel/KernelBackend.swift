@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a language plugs into the kernel. The dispatcher does the protocol bookkeeping
 /// (busy/idle, execution_count, execute_input, history, replies); the backend only
 /// evaluates. Backends never see ZeroMQ or message envelopes.
@@ -11,6 +13,10 @@ public protocol KernelBackend: AnyObject, Sendable {
     /// Called from another thread (control channel, SIGINT): stop the running cell soon.
     func interrupt()
 }
+
+/// Where the kernel logs what it drops or refuses: stderr, prefixed, one line each
+/// (Jupyter servers show a kernel's stderr in their log).
+public let stderrLog: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("koan: " + $0 + "\n").utf8)) }
 
 /// How a cell ended.
 public enum ExecuteOutcome: Sendable {

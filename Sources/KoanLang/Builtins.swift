@@ -36,6 +36,8 @@ func registerCoreFunctions(_ r: Registry) {
         let message = try a[1].asString()
         throw Fault(.assertion, message.isEmpty ? "assertion failed" : "assertion failed: \(message)")
     }
+    // Swift's `fatalError` spelled in a cell: a thrown RuntimeError that ends the cell;
+    // the kernel and the workspace carry on (it never stops the process).
     r.function("fatalError(_ message: String = \"\")", "Stops the cell with a RuntimeError.") { a, _ in
         let message = try a[0].asString()
         throw Fault(.runtime, message.isEmpty ? "fatal error" : "fatal error: \(message)")

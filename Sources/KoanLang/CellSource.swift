@@ -57,11 +57,7 @@ struct CellSource {
 
 /// Parses Swift text, reporting every swift-syntax diagnostic, and folds operators.
 enum SwiftFront {
-    /// Whether the text has any token besides comments and whitespace.
-    static func hasCode(_ text: String) -> Bool {
-        Parser.parse(source: text).statements.isEmpty == false
-    }
-
+    /// Parses, folds operators and turns every error diagnostic into one thrown ParseError.
     static func parse(_ text: String, map: SourceMap) throws -> SourceFileSyntax {
         let tree = Parser.parse(source: text)
         var diagnostics = ParseDiagnosticsGenerator.diagnostics(for: tree)

@@ -67,6 +67,8 @@ public struct KoanFailure: Error, Sendable, Equatable {
     public init(ename: String, evalue: String, rendered: String) {
         self.ename = ename; self.evalue = evalue; self.rendered = rendered
     }
+    /// The rendering as Jupyter's `traceback`: one string a line.
+    public var tracebackLines: [String] { rendered.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
 }
 
 /// The outcome of one cell.

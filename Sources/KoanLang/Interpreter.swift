@@ -73,9 +73,8 @@ public final class Interpreter: @unchecked Sendable {
             switch segment {
             case .swift(let text):
                 // A run of comments or blank lines after a magic does not hide its value.
-                let hasCode = SwiftFront.hasCode(text)
-                let value = try runSwift(text, cell: cell, display: display, declared: &declared)
-                if hasCode { last = value }
+                let run = try runSwift(text, cell: cell, display: display, declared: &declared)
+                if run.hasCode { last = run.value }
             case .magic(let line, let text):
                 last = try runMagic(text, line: line, source: source, cell: cell, display: display, declared: &declared)
             }
@@ -83,8 +82,10 @@ public final class Interpreter: @unchecked Sendable {
         return last
     }
 
-    /// Parses, lowers and runs Swift text; returns the value of its final expression.
-    func runSwift(_ text: String, cell: Int, display: Display, declared: inout [String: Bool]) throws -> Value? {
+    /// Parses (once), lowers and runs Swift text; returns the value of its final expression
+    /// and whether the text had any statement at all (comments and blank lines do not count).
+    func runSwift(_ text: String, cell: Int, display: Display,
+                  declared: inout [String: Bool]) throws -> (value: Value?, hasCode: Bool) {
         let map = SourceMap(text: text, cell: cell)
         let file = try SwiftFront.parse(text, map: map)
         let lowerer = Lowerer(map: map, workspace: workspace, registry: registry, cellDeclared: declared)
@@ -95,7 +96,7 @@ public final class Interpreter: @unchecked Sendable {
         for statement in program.hoisted + program.statements {
             _ = try statement.exec(rt, frame)
         }
-        return try program.result?.eval(rt, frame)
+        return (try program.result?.eval(rt, frame), !file.statements.isEmpty)
     }
 
     func failure(_ error: Error, cell: Int) -> KoanFailure {

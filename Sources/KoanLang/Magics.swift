@@ -43,7 +43,7 @@ extension Interpreter {
             lines[line - 1] = blanked
             let clock = ContinuousClock()
             let start = clock.now
-            let value = try runSwift(lines.joined(separator: "\n"), cell: cell, display: display, declared: &declared)
+            let value = try runSwift(lines.joined(separator: "\n"), cell: cell, display: display, declared: &declared).value
             let elapsed = clock.now - start
             display.write("wall time: \(Interpreter.format(elapsed))\n", to: .stdout)
             return value

@@ -23,7 +23,7 @@ public final class ZMQKernelServer: KernelTransport, @unchecked Sendable {
     private let log: @Sendable (String) -> Void
 
     public init(connection c: ConnectionInfo,
-                log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("koan: " + $0 + "\n").utf8)) }) throws {
+                log: @escaping @Sendable (String) -> Void = stderrLog) throws {
         guard let ctx = zmq_ctx_new() else { throw ZMQError.last("zmq_ctx_new") }
         context = ctx
         self.log = log

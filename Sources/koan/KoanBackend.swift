@@ -22,10 +22,9 @@ final class KoanBackend: KernelBackend, @unchecked Sendable {
         interpreter.cancellation.reset()
         let display = JupyterDisplay(io)
         let result = interpreter.execute(code, cell: executionCount, display: display)
-        defer { display.flush() }
         if let e = result.error {
             display.flush()
-            return .error(ename: e.ename, evalue: e.evalue, traceback: e.rendered.components(separatedBy: "\n"))
+            return .error(ename: e.ename, evalue: e.evalue, traceback: e.tracebackLines)
         }
         var expressions: JSONObject = [:]
         for (name, expression) in userExpressions {
@@ -34,7 +33,7 @@ final class KoanBackend: KernelBackend, @unchecked Sendable {
                 expressions[name] = .object(["status": .string("ok"), "data": .object(bundle.json), "metadata": .object([:])])
             case .failure(let e):
                 expressions[name] = .object(["status": .string("error"), "ename": .string(e.ename), "evalue": .string(e.evalue),
-                                             "traceback": .array(e.rendered.components(separatedBy: "\n").map(JSONValue.string))])
+                                             "traceback": .array(e.tracebackLines.map(JSONValue.string))])
             }
         }
         display.flush()

@@ -114,7 +114,7 @@ final class NotebookDisplay: Display {
     func error(_ e: KoanFailure) {
         applyClear()
         outputs.append(["output_type": .string("error"), "ename": .string(e.ename), "evalue": .string(e.evalue),
-                        "traceback": .array(e.rendered.components(separatedBy: "\n").map(JSONValue.string))])
+                        "traceback": .array(e.tracebackLines.map(JSONValue.string))])
     }
 
     private func applyClear() {
