@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "koan", targets: ["koan"]),
+        .executable(name: "koan-bench", targets: ["koan-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swiftlang/swift-syntax", from: "603.0.0"),
@@ -18,6 +19,18 @@ let package = Package(
             pkgConfig: "libzmq",
             providers: [.apt(["libzmq3-dev"])]
         ),
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(name: "KoanTensor", dependencies: ["CBLAS", "CZlib"]),
+        .target(name: "KoanAutograd", dependencies: ["KoanTensor"]),
         .target(
             name: "JupyterKernel",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
@@ -29,6 +42,7 @@ let package = Package(
         .target(
             name: "KoanLang",
             dependencies: [
+                "KoanTensor", "KoanAutograd",
                 .product(name: "SwiftParser", package: "swift-syntax"),
                 .product(name: "SwiftSyntax", package: "swift-syntax"),
                 .product(name: "SwiftOperators", package: "swift-syntax"),
@@ -43,7 +57,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "koan-bench", dependencies: ["KoanLang", "KoanTensor", "CBLAS"]),
         .testTarget(name: "JupyterKernelTests", dependencies: ["JupyterKernel"]),
         .testTarget(name: "KoanLangTests", dependencies: ["KoanLang"]),
+        .testTarget(name: "KoanTensorTests", dependencies: ["KoanTensor"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KoanAutogradTests", dependencies: ["KoanAutograd"]),
     ]
 )

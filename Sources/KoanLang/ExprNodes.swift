@@ -247,3 +247,25 @@ final class Discard: Expr {
         return .void
     }
 }
+
+/// `2...`, `..<3`, `...3`: a range with one bound (the other is nil), used to slice.
+final class OneSidedRange: Expr {
+    let lower: Expr?, upper: Expr?
+    let closed: Bool
+    init(lower: Expr? = nil, upper: Expr? = nil, closed: Bool = false, span: Span) {
+        self.lower = lower; self.upper = upper; self.closed = closed; super.init(span: span)
+    }
+    override func eval(_ rt: Runtime, _ f: Frame) throws -> Value {
+        .range(RangeValue(lower: try lower?.eval(rt, f) ?? .null, upper: try upper?.eval(rt, f) ?? .null, closed: closed))
+    }
+}
+
+/// `.cosine(warmup: 100)`: an implicit member with arguments, evaluated to an `EnumCase`.
+final class EnumCaseCall: Expr {
+    let name: String
+    let args: [ArgumentExpr]
+    init(_ name: String, _ args: [ArgumentExpr], span: Span) { self.name = name; self.args = args; super.init(span: span) }
+    override func eval(_ rt: Runtime, _ f: Frame) throws -> Value {
+        .object(EnumCase(name, try evalArguments(args, rt, f)))
+    }
+}

@@ -62,7 +62,7 @@ public final class Interpreter: @unchecked Sendable {
     // MARK: Running
 
     func runtime(_ display: Display) -> Runtime {
-        Runtime(display: display, cancellation: cancellation, registry: registry, maxDepth: maxDepth)
+        Runtime(display: display, cancellation: cancellation, registry: registry, random: workspace.random, maxDepth: maxDepth)
     }
 
     /// Runs the segments in order; the value of the last one is the cell's value.

@@ -1,3 +1,5 @@
+import KoanTensor
+
 /// The kinds of failure a cell can have; the raw value is the Jupyter `ename`.
 enum ErrorKind: String, Sendable {
     case parse = "ParseError"
@@ -14,6 +16,10 @@ enum ErrorKind: String, Sendable {
     case stdin = "StdinError"
     case interrupted = "Interrupted"
     case runtime = "RuntimeError"
+    case shape = "ShapeError"
+    case dtype = "DTypeError"
+    case memory = "MemoryError"
+    case io = "IOError"
 }
 
 /// One diagnostic from swift-syntax's parser.
@@ -101,6 +107,21 @@ extension Error {
     func positioned(_ span: Span) -> KoanError {
         if let e = self as? KoanError { return e }
         if let f = self as? Fault { return f.at(span) }
+        if let t = self as? TensorError { return .failure(t.errorKind, t.description, at: span) }
         return .failure(.runtime, "\(self)", at: span)
+    }
+}
+
+extension TensorError {
+    /// The Jupyter `ename` of a tensor failure.
+    var errorKind: ErrorKind {
+        switch self {
+        case .shapeMismatch: return .shape
+        case .indexOutOfRange, .axisOutOfRange: return .index
+        case .unsupportedDType: return .dtype
+        case .allocationTooLarge: return .memory
+        case .invalidFile: return .io
+        case .invalidArgument: return .value
+        }
     }
 }

@@ -59,10 +59,17 @@ extension Lowerer {
                 let digits = lit.literal.text.filter { $0 != "_" }
                 if let v = Int("-" + digits) { return Literal(.int(v), span: s) }
             }
+            if text == "..<" || text == "..." {
+                // `..<3`, `...3`: a range open at the bottom (for slicing).
+                return OneSidedRange(upper: try lowerExpr(p.expression), closed: text == "...", span: s)
+            }
             guard let op = UnaryOp(rawValue: text) else {
                 throw unsupported("prefix operator '\(text)' is not supported in Koan", p.operator)
             }
             return Unary(op, try lowerExpr(p.expression), span: s)
+        case .postfixOperatorExpr(let p) where p.operator.text == "...":
+            // `2...`: a range open at the top (for slicing).
+            return OneSidedRange(lower: try lowerExpr(p.expression), span: s)
         case .ternaryExpr(let t):
             return Ternary(try lowerExpr(t.condition), try lowerExpr(t.thenExpression), try lowerExpr(t.elseExpression), span: s)
         case .isExpr(let i):
@@ -155,6 +162,9 @@ extension Lowerer {
             let local = scope.declare(text, isLet: true, type: nil)
             scope.implicitParameters[n] = local
             return LocalRef(local, span: s)
+        case .binaryOperator(".."):
+            // `x[.., 2]`: the whole axis.
+            return Literal(.object(WholeAxis()), span: s)
         case .binaryOperator(let op), .prefixOperator(let op):
             return BuiltinRef([try operatorFunction(op, d)], span: s)
         case .keyword(let k):
@@ -210,17 +220,19 @@ extension Lowerer {
 
     // MARK: Members and calls
 
-    private static let typeNames: Set<String> = ["Int", "Double", "String", "Bool", "Float"]
+    private static let typeNames: Set<String> = ["Int", "Double", "String", "Bool", "Float", "Tensor", "DType"]
 
     func lowerMemberAccess(_ m: MemberAccessExprSyntax) throws -> Expr {
         let name = m.declName.baseName.text
         guard let base = m.base else {
-            throw unsupported("implicit member expressions ('.\(name)') are not supported in Koan", m)
+            // `.float32`, `.bfloat16`: an option named by an implicit member expression.
+            return Literal(.object(EnumCase(name)), span: span(m))
         }
         if let typeRef = base.as(DeclReferenceExprSyntax.self), Lowerer.typeNames.contains(typeRef.baseName.text),
            scope.lookup(typeRef.baseName.text) == nil {
             let qualified = "\(typeRef.baseName.text).\(name)"
             if let c = registry.constants[qualified] { return Literal(c.value, span: span(m)) }
+            if let entries = registry.functions[qualified] { return BuiltinRef(entries, span: span(m)) }
             throw failure(.type, "type '\(typeRef.baseName.text)' has no member '\(name)'", m.declName)
         }
         return MemberGet(try lowerExpr(base), name, span: span(m))
@@ -242,12 +254,20 @@ extension Lowerer {
            scope.lookup(name) == nil, globalIfKnown(name) == nil, let entries = registry.functions[name] {
             return try BuiltinCall.make(entries, args, span: s)
         }
+        if let m = callee.as(MemberAccessExprSyntax.self), m.base == nil {
+            // `.cosine(warmup: 100)`: an option with arguments.
+            return EnumCaseCall(m.declName.baseName.text, args, span: s)
+        }
         if let m = callee.as(MemberAccessExprSyntax.self), let base = m.base {
             let name = m.declName.baseName.text
             if registry.isMutatingMember(name), let place = try lowerPlace(base, mutating: name) {
                 return MutatingCall(place, name, args, span: s)
             }
             if let typeRef = base.as(DeclReferenceExprSyntax.self), Lowerer.typeNames.contains(typeRef.baseName.text) {
+                if scope.lookup(typeRef.baseName.text) == nil,
+                   let entries = registry.functions["\(typeRef.baseName.text).\(name)"] {
+                    return try BuiltinCall.make(entries, args, span: s)
+                }
                 return Call(try lowerMemberAccess(m), args, span: s)
             }
             return MethodCall(try lowerExpr(base), name, args, span: s)

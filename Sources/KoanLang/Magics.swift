@@ -1,6 +1,9 @@
-/// Magic lines: `%workspace`, `%who`, `%time <stmt>`, `%reset`, `%help <name>`.
+import KoanTensor
+
+/// Magic lines: `%workspace`, `%who`, `%time <stmt>`, `%reset`, `%help <name>`,
+/// `%seed N`, `%threads N`.
 extension Interpreter {
-    static let magicNames = ["workspace", "who", "time", "reset", "help"]
+    static let magicNames = ["workspace", "who", "time", "reset", "help", "seed", "threads"]
 
     func runMagic(_ text: String, line: Int, source: CellSource, cell: Int, display: Display,
                   declared: inout [String: Bool]) throws -> Value? {
@@ -32,6 +35,22 @@ extension Interpreter {
                 throw KoanError.failure(.name, "no help for '\(argument)': it is not a builtin, member or workspace name", at: span)
             }
             display.page(MimeBundle(plain: help))
+            return nil
+        case "seed":
+            guard let seed = Int(argument) else {
+                throw KoanError.failure(.value, "usage: %seed <Int> (got '\(argument)')", at: span)
+            }
+            workspace.random.reseed(UInt64(bitPattern: Int64(seed)))
+            return nil
+        case "threads":
+            if argument.isEmpty {
+                display.write("\(TensorRuntime.threads) threads\n", to: .stdout)
+                return nil
+            }
+            guard let n = Int(argument) else {
+                throw KoanError.failure(.value, "usage: %threads <Int> (got '\(argument)')", at: span)
+            }
+            do { try TensorRuntime.setThreads(n) } catch { throw error.positioned(span) }
             return nil
         case "time":
             guard !argument.isEmpty else {

@@ -1,3 +1,5 @@
+import KoanAutograd
+
 /// Binary operators with value operands (short-circuit `&&`, `||`, `??` are lowered apart).
 enum BinaryOp: String, CaseIterable, Sendable {
     case add = "+", sub = "-", mul = "*", div = "/", mod = "%"
@@ -33,6 +35,9 @@ enum Arithmetic {
         case (.double(let x), .double(let y)): return try doubles(op, x, y, a, b)
         case (.int(let x), .double(let y)): return try doubles(op, Double(x), y, a, b)
         case (.double(let x), .int(let y)): return try doubles(op, x, Double(y), a, b)
+        case (.tensor, _), (_, .tensor):
+            if let result = try TensorArithmetic.apply(op, a, b) { return result }
+            throw mismatch(op.rawValue, a, b)
         default: break
         }
         switch op {
@@ -170,6 +175,9 @@ enum Arithmetic {
         case (.plus, .int), (.plus, .double): return v
         case (.not, .bool(let b)): return .bool(!b)
         case (.bitNot, .int(let x)): return .int(~x)
+        case (.neg, .tensor(let t)): return .tensor(try t.unary(.neg))
+        case (.plus, .tensor): return v
+        case (.not, .tensor(let t)): return .tensor(try t.unary(.logicalNot))
         default:
             throw Fault(.type, "unary operator '\(op.rawValue)' cannot be applied to an operand of type '\(v.typeName)'")
         }

@@ -65,6 +65,8 @@ final class Registry {
         registerCollectionMembers(self)
         registerStringMembers(self)
         registerConstants(self)
+        registerTensorFunctions(self)
+        registerTensorMembers(self)
     }
 
     /// Registers a builtin; `hidden` parameters are accepted but not shown in the signature.

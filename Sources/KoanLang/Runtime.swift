@@ -105,13 +105,16 @@ final class Runtime {
     let display: Display
     let cancellation: Cancellation
     let registry: Registry
+    /// The workspace's random generator state (`%seed N`).
+    let random: RandomState
     @exclusivity(unchecked) var depth = 0
     let maxDepth: Int
 
-    init(display: Display, cancellation: Cancellation, registry: Registry, maxDepth: Int) {
+    init(display: Display, cancellation: Cancellation, registry: Registry, random: RandomState, maxDepth: Int) {
         self.display = display
         self.cancellation = cancellation
         self.registry = registry
+        self.random = random
         self.maxDepth = maxDepth
     }
 

@@ -1,3 +1,5 @@
+import KoanAutograd
+
 // Runtime values of the Koan language.
 
 /// A value of the Koan language. Collections have value semantics (Swift arrays and
@@ -22,8 +24,11 @@ enum Value {
     /// The result of a call that returns nothing.
     case void
     case function(Function)
-    /// A library-defined value (HTML, Markdown, later tensors and models).
+    /// A library-defined value (HTML, Markdown, models).
     case object(any KoanObject)
+    /// An n-dimensional array with an optional gradient history (boxed: tensors are rare
+    /// next to Ints in loops, and the box keeps `Value` small).
+    indirect case tensor(Tensor)
 }
 
 /// A value implemented in Swift by a library: it names its type and renders itself.
@@ -140,6 +145,9 @@ extension Value: Hashable {
         case (.null, .null), (.void, .void): return true
         case (.function(let x), .function(let y)): return x === y
         case (.object(let x), .object(let y)): return x === y
+        case (.tensor(let x), .tensor(let y)):
+            return x.data.storage === y.data.storage && x.data.offset == y.data.offset
+                && x.shape == y.shape && x.data.strides == y.data.strides && x.dtype == y.dtype
         default: return false
         }
     }
@@ -159,6 +167,7 @@ extension Value: Hashable {
         case .void: h.combine(1)
         case .function(let f): h.combine(ObjectIdentifier(f))
         case .object(let o): h.combine(ObjectIdentifier(o))
+        case .tensor(let t): h.combine(ObjectIdentifier(t.data.storage))
         }
     }
 }
@@ -186,6 +195,7 @@ extension Value {
         case .void: return "()"
         case .function(let f): return f.typeName
         case .object(let o): return o.typeName
+        case .tensor: return "Tensor"
         }
     }
 
@@ -216,6 +226,7 @@ extension Value {
         case .void: return .void
         case .function: return .function
         case .object: return .object
+        case .tensor: return .tensor
         }
     }
 
@@ -227,6 +238,7 @@ enum ValueKind: String, CaseIterable, Sendable {
     case int = "Int", double = "Double", bool = "Bool", string = "String"
     case array = "Array", dict = "Dictionary", tuple = "Tuple", range = "Range"
     case null = "Optional", void = "Void", function = "Function", object = "Object"
+    case tensor = "Tensor"
 }
 
 /// Moving a collection out of a value (leaving `.void`) so that it is uniquely referenced

@@ -1,3 +1,5 @@
+import KoanAutograd
+
 /// Text and MIME forms of values, following Swift's `description` / `debugDescription`.
 extension Value {
     /// What `print` writes: strings unquoted, elements of collections quoted.
@@ -33,6 +35,7 @@ extension Value {
         case .void: return "()"
         case .function: return "(Function)"
         case .object(let o): return o.description
+        case .tensor(let t): return t.data.formatted()
         }
     }
 
@@ -59,11 +62,15 @@ extension Value {
         if case .object(let o) = self {
             for (k, v) in o.richRepresentations { bundle.data[k] = v }
         }
+        if case .tensor(let t) = self { bundle.data["text/html"] = .text(t.data.html()) }
         return bundle
     }
 
     /// A one-line summary for `%workspace` and inspection, cut to `limit` characters.
     func summary(limit: Int = 60) -> String {
+        if case .tensor(let t) = self {
+            return "shape \(t.shape), \(t.dtype), \(t.data.count * t.dtype.byteSize) bytes"
+        }
         let text = debugDescription.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: " ")
         if text.count <= limit { return text }
         return String(text.prefix(limit - 1)) + "…"

@@ -34,7 +34,8 @@ struct RunCommand: ParsableCommand {
     }
 }
 
-/// Runs every code cell in order with one interpreter; stops at the first error.
+/// Runs every code cell in order with one interpreter; stops at the first error, except in
+/// cells tagged `raises-exception`.
 final class NotebookJob: @unchecked Sendable {
     var notebook: Notebook
     let interpreter = Interpreter()
@@ -52,7 +53,8 @@ final class NotebookJob: @unchecked Sendable {
             if let e = result.error { display.error(e) }
             cells[i]["outputs"] = .array(display.outputs.map(JSONValue.object))
             cells[i]["execution_count"] = .int(count)
-            if let e = result.error {
+            // A cell tagged `raises-exception` is expected to fail (nbclient's and papermill's rule).
+            if let e = result.error, !Notebook.tags(of: cells[i]).contains("raises-exception") {
                 FileHandle.standardError.write(Data("\(e.rendered)\nkoan run: cell \(i + 1) (execution count \(count)) failed: \(e.ename): \(e.evalue)\n".utf8))
                 return 1
             }
