@@ -119,8 +119,8 @@ private func registerTensorMath(_ r: Registry) {
                "The matrix product, as NumPy's matmul: 1-D operands are vectors, leading dimensions broadcast as batches (OpenBLAS sgemm/dgemm).") { a, _ in
         .tensor(try matmul(try a[0].asTensor(), try a[1].asTensor()))
     }
-    r.function("where(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor",
-               "Elements of a where condition is true, else of b, broadcasting all three.") { a, _ in
+    r.function("which(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor",
+               "Elements of a where condition is true, else of b, broadcasting all three (NumPy's and PyTorch's `where`; `where` is a Swift keyword).") { a, _ in
         .tensor(try Tensor.where(try a[0].asTensor(dtype: .bool), try a[1].asTensor(), try a[2].asTensor()))
     }
     r.function("clamp(_ x: Tensor, min: Double? = nil, max: Double? = nil) -> Tensor", "x limited to [min, max].") { a, _ in

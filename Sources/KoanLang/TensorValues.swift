@@ -6,11 +6,12 @@ import KoanTensor
 
 /// The value of an implicit member expression: `.bfloat16`, `.cosine(warmup: 100)`.
 /// Builtins read it by name; it prints as it was written.
-final class EnumCase: KoanObject {
+final class EnumCase: KoanObject, NamedCase {
     let name: String
     let arguments: [Argument]
     init(_ name: String, _ arguments: [Argument] = []) { self.name = name; self.arguments = arguments }
     var typeName: String { "EnumCase" }
+    var caseName: String? { arguments.isEmpty ? name : nil }
     var description: String {
         if arguments.isEmpty { return ".\(name)" }
         let parts = arguments.map { a in (a.label.map { "\($0): " } ?? "") + a.value.debugDescription }
@@ -92,10 +93,16 @@ extension Value {
     static func from(_ t: Tensor) -> Value { .tensor(t) }
 }
 
+/// An option without arguments, compared by name: `x.dtype == .float32`.
+protocol NamedCase: AnyObject {
+    var caseName: String? { get }
+}
+
 /// A dtype as a value (`x.dtype`): prints `.float32`, compares equal to `.float32`.
-final class DTypeValue: KoanObject {
+final class DTypeValue: KoanObject, NamedCase {
     let dtype: DType
     init(_ dtype: DType) { self.dtype = dtype }
+    var caseName: String? { dtype.rawValue }
     var typeName: String { "DType" }
     var description: String { ".\(dtype.rawValue)" }
     var richRepresentations: [String: MimeData] { [:] }

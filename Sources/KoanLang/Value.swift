@@ -144,7 +144,9 @@ extension Value: Hashable {
         case (.stride(let x), .stride(let y)): return x == y
         case (.null, .null), (.void, .void): return true
         case (.function(let x), .function(let y)): return x === y
-        case (.object(let x), .object(let y)): return x === y
+        case (.object(let x), .object(let y)):
+            if let a = (x as? NamedCase)?.caseName, let b = (y as? NamedCase)?.caseName { return a == b }
+            return x === y
         case (.tensor(let x), .tensor(let y)):
             return x.data.storage === y.data.storage && x.data.offset == y.data.offset
                 && x.shape == y.shape && x.data.strides == y.data.strides && x.dtype == y.dtype
@@ -166,7 +168,8 @@ extension Value: Hashable {
         case .null: h.combine(0)
         case .void: h.combine(1)
         case .function(let f): h.combine(ObjectIdentifier(f))
-        case .object(let o): h.combine(ObjectIdentifier(o))
+        case .object(let o):
+            if let name = (o as? NamedCase)?.caseName { h.combine(name) } else { h.combine(ObjectIdentifier(o)) }
         case .tensor(let t): h.combine(ObjectIdentifier(t.data.storage))
         }
     }

@@ -7,7 +7,7 @@ import XCTest
 ///
 ///     // expect: TEXT            a printed line (in order; no unexpected output)
 ///     // expect stderr: TEXT     a line printed to stderr
-///     // expect result: TEXT     the text/plain of the cell's result
+///     // expect result: TEXT     the text/plain of the cell's result (consecutive lines joined with "\n")
 ///     // expect error: TEXT      the cell fails; consecutive lines are joined with "\n"
 ///                                and the rendered error must contain them
 ///     // expect ename: NAME      the failure's ename
@@ -54,7 +54,7 @@ final class ScriptTests: XCTestCase {
             if let t = directive(line, "expect") { current.expectedOutput.append(t) }
             if let t = directive(line, "expect stderr") { current.expectedStderr.append(t) }
             if let t = directive(line, "expect display") { current.expectedDisplays.append(t) }
-            if let t = directive(line, "expect result") { current.expectedResult = t }
+            if let t = directive(line, "expect result") { current.expectedResult = (current.expectedResult.map { $0 + "\n" } ?? "") + t }
             if let t = directive(line, "expect error") { current.expectedError.append(t) }
             if let t = directive(line, "expect ename") { current.expectedEname = t }
             if let t = directive(line, "input") { current.input = (current.input ?? []) + [t] }
