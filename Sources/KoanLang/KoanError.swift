@@ -120,7 +120,7 @@ extension TensorError {
         case .indexOutOfRange, .axisOutOfRange: return .index
         case .unsupportedDType: return .dtype
         case .allocationTooLarge: return .memory
-        case .invalidFile: return .io
+        case .invalidFile, .cannotWrite: return .io
         case .invalidArgument: return .value
         }
     }

@@ -1,9 +1,9 @@
 import KoanTensor
 
 /// Magic lines: `%workspace`, `%who`, `%time <stmt>`, `%reset`, `%help <name>`,
-/// `%seed N`, `%threads N`.
+/// `%seed N`, `%threads N`, `%memory [LIMIT]`.
 extension Interpreter {
-    static let magicNames = ["workspace", "who", "time", "reset", "help", "seed", "threads"]
+    static let magicNames = ["workspace", "who", "time", "reset", "help", "seed", "threads", "memory"]
 
     func runMagic(_ text: String, line: Int, source: CellSource, cell: Int, display: Display,
                   declared: inout [String: Bool]) throws -> Value? {
@@ -52,6 +52,20 @@ extension Interpreter {
             }
             do { try TensorRuntime.setThreads(n) } catch { throw error.positioned(span) }
             return nil
+        case "memory":
+            if argument.isEmpty {
+                display.write("tensors hold \(TensorError.bytesText(TensorRuntime.liveBytes)) of a \(TensorError.bytesText(TensorRuntime.memoryLimit)) limit\n", to: .stdout)
+                return nil
+            }
+            if argument == "default" {
+                do { try TensorRuntime.setMemoryLimit(TensorRuntime.defaultMemoryLimit) } catch { throw error.positioned(span) }
+                return nil
+            }
+            guard let bytes = Interpreter.parseBytes(argument) else {
+                throw KoanError.failure(.value, "usage: %memory <limit> such as 4GiB, 512MiB, a number of bytes, or default (got '\(argument)')", at: span)
+            }
+            do { try TensorRuntime.setMemoryLimit(bytes) } catch { throw error.positioned(span) }
+            return nil
         case "time":
             guard !argument.isEmpty else {
                 throw KoanError.failure(.value, "usage: %time <statement>", at: span)
@@ -69,6 +83,19 @@ extension Interpreter {
         default:
             throw KoanError.failure(.unsupported, "unknown magic '%\(name)'", at: span)
         }
+    }
+
+    /// "4GiB", "512 MiB", "1.5GB", "1000000" → bytes (binary and decimal units).
+    static func parseBytes(_ text: String) -> Int? {
+        let t = String(text.filter { $0 != " " })
+        let units: [(String, Double)] = [("TiB", 0x1p40), ("GiB", 0x1p30), ("MiB", 0x1p20), ("KiB", 0x1p10),
+                                         ("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3), ("B", 1)]
+        for (suffix, scale) in units where t.hasSuffix(suffix) {
+            guard let v = Double(t.dropLast(suffix.count)), v > 0, v * scale < 0x1p62 else { return nil }
+            return Int(v * scale)
+        }
+        guard let n = Int(t), n > 0 else { return nil }
+        return n
     }
 
     /// "1.23 ms", "45.6 µs", "2.35 s"

@@ -540,7 +540,7 @@ enum FileIO {
     /// Writes `bytes` to `path`, replacing the file.
     static func writeAll(_ bytes: [UInt8], path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw TensorError.invalidFile(path: path, reason: "cannot open for writing: \(osReason(errno))") }
+        guard fd >= 0 else { throw TensorError.cannotWrite(path: path, reason: osReason(errno)) }
         var written = 0
         while written < bytes.count {
             let n = bytes.withUnsafeBytes { buf in
@@ -550,12 +550,12 @@ enum FileIO {
                 if errno == EINTR { continue }
                 let reason = osReason(errno)
                 close(fd)
-                throw TensorError.invalidFile(path: path, reason: "cannot write: \(reason)")
+                throw TensorError.cannotWrite(path: path, reason: reason)
             }
             written += n
         }
         if close(fd) != 0 {
-            throw TensorError.invalidFile(path: path, reason: "cannot write: \(osReason(errno))")
+            throw TensorError.cannotWrite(path: path, reason: osReason(errno))
         }
     }
 }

@@ -13,6 +13,8 @@ public enum TensorError: Error, Equatable, Sendable, CustomStringConvertible {
     case allocationTooLarge(bytes: Int, limit: Int)
     /// A malformed, truncated or unsupported file (npy/npz).
     case invalidFile(path: String, reason: String)
+    /// A file that cannot be created or written (the OS reason).
+    case cannotWrite(path: String, reason: String)
     /// Any other bad argument, with a ready message naming the op.
     case invalidArgument(op: String, message: String)
 
@@ -34,12 +36,15 @@ public enum TensorError: Error, Equatable, Sendable, CustomStringConvertible {
             return "allocating \(Self.bytesText(bytes)) would exceed the tensor memory limit of \(Self.bytesText(limit))"
         case let .invalidFile(path, reason):
             return "cannot read '\(path)': \(reason)"
+        case let .cannotWrite(path, reason):
+            return "cannot write '\(path)': \(reason)"
         case let .invalidArgument(op, message):
             return "\(op): \(message)"
         }
     }
 
-    static func bytesText(_ n: Int) -> String {
+    /// "512 bytes", "3.5 MiB": a byte count for people.
+    public static func bytesText(_ n: Int) -> String {
         let units = ["bytes", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(n)
         var unit = 0

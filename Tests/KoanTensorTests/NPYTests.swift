@@ -218,7 +218,7 @@ final class NPYTests: XCTestCase {
         XCTAssertThrowsError(try NPY.loadArchive(path: tempDir + "/missing.npz"))
         let a = try NDArray(shape: [1], dtype: .float32, zeroed: true)
         XCTAssertThrowsError(try NPY.save(a, path: tempDir + "/no/such/dir/x.npy")) { error in
-            guard case let TensorError.invalidFile(_, reason)? = error as? TensorError else { return XCTFail("\(error)") }
+            guard case let TensorError.cannotWrite(_, reason)? = error as? TensorError else { return XCTFail("\(error)") }
             XCTAssertTrue(reason.contains("No such file or directory"), reason)
         }
         if getuid() != 0 {  // root ignores permissions
