@@ -46,8 +46,9 @@ conformance:
 	KOAN_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q Tests/conformance
 
 bench:
-	swift build -c release
-	$(PYTHON) bench/kernel_latency.py --koan-bin .build/release/koan
+	swift build -c release --scratch-path .build-release
+	$(PYTHON) bench/kernel_latency.py --koan-bin .build-release/release/koan
+	$(PYTHON) bench/tensor.py --bench-bin .build-release/release/koan-bench
 
 clean:
 	rm -rf .build notebooks/*.out.ipynb
