@@ -71,46 +71,31 @@ func simdExtreme<T: KFloat & SIMDScalar>(_ p: UnsafePointer<T>, _ n: Int, max is
 }
 
 func extremeF32(_ p: UnsafePointer<Float>, _ n: Int, _ isMax: Bool) -> Float {
-    var acc0 = SIMD8<Float>(repeating: isMax ? -.infinity : .infinity), acc1 = acc0
-    var nan = SIMD8<Float>(repeating: 0)
+    extremeSIMD(p, n, isMax, SIMD8<Float>.self)
+}
+
+func extremeF64(_ p: UnsafePointer<Double>, _ n: Int, _ isMax: Bool) -> Double {
+    extremeSIMD(p, n, isMax, SIMD4<Double>.self)
+}
+
+/// Max or min of `n` contiguous floats with two SIMD accumulators; NaN wins (NumPy).
+@inline(__always)
+private func extremeSIMD<V: SIMD>(_ p: UnsafePointer<V.Scalar>, _ n: Int, _ isMax: Bool, _: V.Type) -> V.Scalar
+where V.Scalar: BinaryFloatingPoint {
+    var acc0 = V(repeating: isMax ? -.infinity : .infinity), acc1 = acc0
+    var nan = V(repeating: 0)
     var i = 0
     let raw = UnsafeRawPointer(p)
-    while i + 16 <= n {
-        let v0 = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-        let v1 = raw.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
+    let width = V.scalarCount, size = MemoryLayout<V.Scalar>.stride
+    while i + 2 * width <= n {
+        let v0 = raw.loadUnaligned(fromByteOffset: i * size, as: V.self)
+        let v1 = raw.loadUnaligned(fromByteOffset: (i + width) * size, as: V.self)
         if isMax { acc0.replace(with: v0, where: v0 .> acc0); acc1.replace(with: v1, where: v1 .> acc1) } else {
             acc0.replace(with: v0, where: v0 .< acc0); acc1.replace(with: v1, where: v1 .< acc1)
         }
         // x - x is NaN exactly for NaN and infinities; the sum tracks NaN inputs
         nan += (v0 - v0) + (v1 - v1)
-        i += 16
-    }
-    var m = isMax ? pointwiseMax(acc0, acc1).max() : pointwiseMin(acc0, acc1).min()
-    if nan.sum().isNaN {
-        for j in 0..<i where p[j].isNaN { return .nan }
-    }
-    while i < n {
-        let v = p[i]
-        if v.isNaN { return .nan }
-        if isMax ? v > m : v < m { m = v }
-        i += 1
-    }
-    return m
-}
-
-func extremeF64(_ p: UnsafePointer<Double>, _ n: Int, _ isMax: Bool) -> Double {
-    var acc0 = SIMD4<Double>(repeating: isMax ? -.infinity : .infinity), acc1 = acc0
-    var nan = SIMD4<Double>(repeating: 0)
-    var i = 0
-    let raw = UnsafeRawPointer(p)
-    while i + 8 <= n {
-        let v0 = raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD4<Double>.self)
-        let v1 = raw.loadUnaligned(fromByteOffset: (i + 4) * 8, as: SIMD4<Double>.self)
-        if isMax { acc0.replace(with: v0, where: v0 .> acc0); acc1.replace(with: v1, where: v1 .> acc1) } else {
-            acc0.replace(with: v0, where: v0 .< acc0); acc1.replace(with: v1, where: v1 .< acc1)
-        }
-        nan += (v0 - v0) + (v1 - v1)
-        i += 8
+        i += 2 * width
     }
     var m = isMax ? pointwiseMax(acc0, acc1).max() : pointwiseMin(acc0, acc1).min()
     if nan.sum().isNaN {
