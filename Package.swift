@@ -31,6 +31,7 @@ let package = Package(
         ),
         .target(name: "KoanTensor", dependencies: ["CBLAS", "CZlib"]),
         .target(name: "KoanAutograd", dependencies: ["KoanTensor"]),
+        .target(name: "KoanMetrics"),
         .target(
             name: "JupyterKernel",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
@@ -42,7 +43,7 @@ let package = Package(
         .target(
             name: "KoanLang",
             dependencies: [
-                "KoanTensor", "KoanAutograd",
+                "KoanTensor", "KoanAutograd", "KoanMetrics",
                 .product(name: "SwiftParser", package: "swift-syntax"),
                 .product(name: "SwiftSyntax", package: "swift-syntax"),
                 .product(name: "SwiftOperators", package: "swift-syntax"),
@@ -62,5 +63,6 @@ let package = Package(
         .testTarget(name: "KoanLangTests", dependencies: ["KoanLang"]),
         .testTarget(name: "KoanTensorTests", dependencies: ["KoanTensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KoanAutogradTests", dependencies: ["KoanAutograd"]),
+        .testTarget(name: "KoanMetricsTests", dependencies: ["KoanMetrics"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -1,3 +1,4 @@
+import KoanMetrics
 import KoanTensor
 
 /// The kinds of failure a cell can have; the raw value is the Jupyter `ename`.
@@ -108,6 +109,7 @@ extension Error {
         if let e = self as? KoanError { return e }
         if let f = self as? Fault { return f.at(span) }
         if let t = self as? TensorError { return .failure(t.errorKind, t.description, at: span) }
+        if let m = self as? MetricsError { return .failure(.value, m.description, at: span) }
         return .failure(.runtime, "\(self)", at: span)
     }
 }

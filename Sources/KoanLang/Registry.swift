@@ -67,6 +67,7 @@ final class Registry {
         registerConstants(self)
         registerTensorFunctions(self)
         registerTensorMembers(self)
+        registerReportFunctions(self)
     }
 
     /// Registers a builtin; `hidden` parameters are accepted but not shown in the signature.

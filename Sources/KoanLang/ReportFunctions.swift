@@ -1,0 +1,89 @@
+import KoanAutograd
+import KoanMetrics
+
+// Classification and NER reports from cells: thin registrations of KoanMetrics. The
+// report values render as scikit-learn's / seqeval's exact text and as an HTML table.
+
+/// A report as a Koan value: text/plain is the reference library's text, byte for byte.
+final class ReportObject: KoanObject {
+    let typeName: String
+    let description: String
+    let html: String
+    init(typeName: String, text: String, html: String) {
+        self.typeName = typeName; self.description = text; self.html = html
+    }
+    var richRepresentations: [String: MimeData] { ["text/html": .text(html)] }
+}
+
+func registerReportFunctions(_ r: Registry) {
+    r.function("classificationReport(_ yTrue: [Label], _ yPred: [Label], labels: [Label]? = nil, targetNames: [String]? = nil, digits: Int = 2, zeroDivision: ZeroDivision = .warn) -> Report",
+               "Per-class precision, recall, f1-score and support with accuracy and macro/weighted averages, laid out exactly as scikit-learn's classification_report. Labels are Ints or Strings (or an integer tensor); zeroDivision is .warn, .zero, .one or .nan.") { a, _ in
+        let report = try classificationReport(
+            yTrue: try labels(a[0]), yPred: try labels(a[1]),
+            labels: a[2].isNil ? nil : try labels(a[2]),
+            targetNames: a[3].isNil ? nil : try a[3].elements().map { try $0.asString() },
+            digits: try a[4].asInt(), zeroDivision: try zeroDivision(a[5]))
+        return .object(ReportObject(typeName: "ClassificationReport", text: report.description, html: report.html()))
+    }
+    r.function("seqevalReport(_ trueTags: [[String]], _ predTags: [[String]], mode: SeqevalMode = .default, scheme: TagScheme? = nil, digits: Int = 2) -> Report",
+               "Entity-level precision, recall, f1-score and support for tag sequences (BIO/IOB2, IOBES, ...), exactly as seqeval's classification_report; mode .strict checks chunks against the scheme.") { a, _ in
+        let truth = try a[0].elements().map { try $0.elements().map { try $0.asString() } }
+        let pred = try a[1].elements().map { try $0.elements().map { try $0.asString() } }
+        let report = try seqevalReport(trueTags: truth, predTags: pred, scheme: try tagScheme(a[3]),
+                                       mode: try seqevalMode(a[2]), digits: try a[4].asInt())
+        return .object(ReportObject(typeName: "SeqevalReport", text: report.description, html: report.html()))
+    }
+    r.function("accuracy(_ yTrue: [Label], _ yPred: [Label]) -> Double", "The fraction of predictions equal to the truth.") { a, _ in
+        .double(try accuracy(yTrue: try labels(a[0]), yPred: try labels(a[1])))
+    }
+}
+
+/// Ints, Strings or an integer tensor as report labels.
+private func labels(_ v: Value) throws -> [Label] {
+    if case .tensor(let t) = v {
+        guard !t.dtype.isFloatingPoint else { throw Fault(.type, "labels must be Ints or Strings, not a \(t.dtype) tensor") }
+        return t.data.ints().map { .int(Int($0)) }
+    }
+    return try v.elements().map { x in
+        switch x {
+        case .int(let i): return .int(i)
+        case .string(let s): return .string(s)
+        default: throw Fault(.type, "labels must be Ints or Strings, got a value of type '\(x.typeName)'")
+        }
+    }
+}
+
+private func optionName(_ v: Value, _ what: String) throws -> String? {
+    if v.isNil { return nil }
+    guard case .object(let o as EnumCase) = v, o.arguments.isEmpty else {
+        throw Fault(.type, "\(what) must be an option such as .\(what == "zeroDivision" ? "zero" : "strict")")
+    }
+    return o.name
+}
+
+private func zeroDivision(_ v: Value) throws -> ZeroDivision {
+    switch try optionName(v, "zeroDivision") {
+    case nil, "warn": return .warn
+    case "zero": return .zero
+    case "one": return .one
+    case "nan": return .nan
+    case let other?: throw Fault(.value, "unknown zeroDivision '.\(other)'; expected .warn, .zero, .one or .nan")
+    }
+}
+
+private func seqevalMode(_ v: Value) throws -> SeqevalMode {
+    switch try optionName(v, "mode") {
+    case nil, "default": return .default
+    case "strict": return .strict
+    case let other?: throw Fault(.value, "unknown mode '.\(other)'; expected .default or .strict")
+    }
+}
+
+private func tagScheme(_ v: Value) throws -> TagScheme? {
+    guard let name = try optionName(v, "scheme") else { return nil }
+    let all: [TagScheme] = [.iob1, .iob2, .ioe1, .ioe2, .iobes, .bilou]
+    guard let s = all.first(where: { "\($0)".lowercased() == name.lowercased() }) else {
+        throw Fault(.value, "unknown scheme '.\(name)'; expected one of .iob1, .iob2, .ioe1, .ioe2, .iobes, .bilou")
+    }
+    return s
+}
