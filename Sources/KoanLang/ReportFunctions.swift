@@ -4,17 +4,6 @@ import KoanMetrics
 // Classification and NER reports from cells: thin registrations of KoanMetrics. The
 // report values render as scikit-learn's / seqeval's exact text and as an HTML table.
 
-/// A report as a Koan value: text/plain is the reference library's text, byte for byte.
-final class ReportObject: KoanObject {
-    let typeName: String
-    let description: String
-    let html: String
-    init(typeName: String, text: String, html: String) {
-        self.typeName = typeName; self.description = text; self.html = html
-    }
-    var richRepresentations: [String: MimeData] { ["text/html": .text(html)] }
-}
-
 func registerReportFunctions(_ r: Registry) {
     r.function("classificationReport(_ yTrue: [Label], _ yPred: [Label], labels: [Label]? = nil, targetNames: [String]? = nil, digits: Int = 2, zeroDivision: ZeroDivision = .warn) -> Report",
                "Per-class precision, recall, f1-score and support with accuracy and macro/weighted averages, laid out exactly as scikit-learn's classification_report. Labels are Ints or Strings (or an integer tensor); zeroDivision is .warn, .zero, .one or .nan.") { a, _ in
@@ -23,7 +12,7 @@ func registerReportFunctions(_ r: Registry) {
             labels: a[2].isNil ? nil : try labels(a[2]),
             targetNames: a[3].isNil ? nil : try a[3].elements().map { try $0.asString() },
             digits: try a[4].asInt(), zeroDivision: try zeroDivision(a[5]))
-        return .object(ReportObject(typeName: "ClassificationReport", text: report.description, html: report.html()))
+        return .object(RichText(typeName: "ClassificationReport", plain: report.description, rich: ["text/html": .text(report.html())]))
     }
     r.function("seqevalReport(_ trueTags: [[String]], _ predTags: [[String]], mode: SeqevalMode = .default, scheme: TagScheme? = nil, digits: Int = 2) -> Report",
                "Entity-level precision, recall, f1-score and support for tag sequences (BIO/IOB2, IOBES, ...), exactly as seqeval's classification_report; mode .strict checks chunks against the scheme.") { a, _ in
@@ -31,7 +20,7 @@ func registerReportFunctions(_ r: Registry) {
         let pred = try a[1].elements().map { try $0.elements().map { try $0.asString() } }
         let report = try seqevalReport(trueTags: truth, predTags: pred, scheme: try tagScheme(a[3]),
                                        mode: try seqevalMode(a[2]), digits: try a[4].asInt())
-        return .object(ReportObject(typeName: "SeqevalReport", text: report.description, html: report.html()))
+        return .object(RichText(typeName: "SeqevalReport", plain: report.description, rich: ["text/html": .text(report.html())]))
     }
     r.function("accuracy(_ yTrue: [Label], _ yPred: [Label]) -> Double", "The fraction of predictions equal to the truth.") { a, _ in
         .double(try accuracy(yTrue: try labels(a[0]), yPred: try labels(a[1])))

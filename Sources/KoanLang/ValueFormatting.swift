@@ -77,16 +77,19 @@ extension Value {
     }
 }
 
-/// `HTML("<b>hi</b>")` and `Markdown("# Title")`: text shown as a rich MIME type.
+/// A value shown as text plus rich MIME forms: `HTML("<b>hi</b>")`, `Markdown("# Title")`,
+/// and reports (plain text as the reference library prints it, plus an HTML table).
 final class RichText: KoanObject {
-    let mimeType: String
-    let text: String
     let typeName: String
-    init(mimeType: String, text: String, typeName: String) {
-        self.mimeType = mimeType; self.text = text; self.typeName = typeName
+    let description: String
+    let richRepresentations: [String: MimeData]
+    init(typeName: String, plain: String, rich: [String: MimeData]) {
+        self.typeName = typeName; self.description = plain; self.richRepresentations = rich
     }
-    var description: String { text }
-    var richRepresentations: [String: MimeData] { [mimeType: .text(text)] }
+    /// The same text as text/plain and as `mimeType`.
+    convenience init(mimeType: String, text: String, typeName: String) {
+        self.init(typeName: typeName, plain: text, rich: [mimeType: .text(text)])
+    }
 }
 
 /// The `standardError` stream token of `print(..., to: &standardError)`.
