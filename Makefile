@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
-APT_PACKAGES := libzmq3-dev libopenblas-dev zlib1g-dev pkg-config
+APT_PACKAGES := libzmq3-dev libopenblas-dev zlib1g-dev librsvg2-dev pkg-config
 PYTHON ?= python3
 CONFIGURATION ?= debug
 BIN := .build/$(CONFIGURATION)/koan

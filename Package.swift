@@ -32,6 +32,12 @@ let package = Package(
         .target(name: "KoanTensor", dependencies: ["CBLAS", "CZlib"]),
         .target(name: "KoanAutograd", dependencies: ["KoanTensor"]),
         .target(name: "KoanMetrics"),
+        .systemLibrary(
+            name: "CRsvg",
+            pkgConfig: "librsvg-2.0",
+            providers: [.apt(["librsvg2-dev"])]
+        ),
+        .target(name: "KoanPlot", dependencies: ["CRsvg"]),
         .target(
             name: "JupyterKernel",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
@@ -43,7 +49,7 @@ let package = Package(
         .target(
             name: "KoanLang",
             dependencies: [
-                "KoanTensor", "KoanAutograd", "KoanMetrics",
+                "KoanTensor", "KoanAutograd", "KoanMetrics", "KoanPlot",
                 .product(name: "SwiftParser", package: "swift-syntax"),
                 .product(name: "SwiftSyntax", package: "swift-syntax"),
                 .product(name: "SwiftOperators", package: "swift-syntax"),
@@ -64,5 +70,6 @@ let package = Package(
         .testTarget(name: "KoanTensorTests", dependencies: ["KoanTensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KoanAutogradTests", dependencies: ["KoanAutograd"]),
         .testTarget(name: "KoanMetricsTests", dependencies: ["KoanMetrics"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KoanPlotTests", dependencies: ["KoanPlot"]),
     ]
 )

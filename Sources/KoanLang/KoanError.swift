@@ -1,4 +1,5 @@
 import KoanMetrics
+import KoanPlot
 import KoanTensor
 
 /// The kinds of failure a cell can have; the raw value is the Jupyter `ename`.
@@ -110,6 +111,7 @@ extension Error {
         if let f = self as? Fault { return f.at(span) }
         if let t = self as? TensorError { return .failure(t.errorKind, t.description, at: span) }
         if let m = self as? MetricsError { return .failure(.value, m.description, at: span) }
+        if let p = self as? PlotError { return .failure(.value, p.description, at: span) }
         return .failure(.runtime, "\(self)", at: span)
     }
 }

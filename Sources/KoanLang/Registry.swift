@@ -68,6 +68,7 @@ final class Registry {
         registerTensorFunctions(self)
         registerTensorMembers(self)
         registerReportFunctions(self)
+        registerPlotFunctions(self)
     }
 
     /// Registers a builtin; `hidden` parameters are accepted but not shown in the signature.

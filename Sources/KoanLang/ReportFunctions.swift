@@ -8,8 +8,8 @@ func registerReportFunctions(_ r: Registry) {
     r.function("classificationReport(_ yTrue: [Label], _ yPred: [Label], labels: [Label]? = nil, targetNames: [String]? = nil, digits: Int = 2, zeroDivision: ZeroDivision = .warn) -> Report",
                "Per-class precision, recall, f1-score and support with accuracy and macro/weighted averages, laid out exactly as scikit-learn's classification_report. Labels are Ints or Strings (or an integer tensor); zeroDivision is .warn, .zero, .one or .nan.") { a, _ in
         let report = try classificationReport(
-            yTrue: try labels(a[0]), yPred: try labels(a[1]),
-            labels: a[2].isNil ? nil : try labels(a[2]),
+            yTrue: try reportLabels(a[0]), yPred: try reportLabels(a[1]),
+            labels: a[2].isNil ? nil : try reportLabels(a[2]),
             targetNames: a[3].isNil ? nil : try a[3].elements().map { try $0.asString() },
             digits: try a[4].asInt(), zeroDivision: try zeroDivision(a[5]))
         return .object(RichText(typeName: "ClassificationReport", plain: report.description, rich: ["text/html": .text(report.html())]))
@@ -23,12 +23,12 @@ func registerReportFunctions(_ r: Registry) {
         return .object(RichText(typeName: "SeqevalReport", plain: report.description, rich: ["text/html": .text(report.html())]))
     }
     r.function("accuracy(_ yTrue: [Label], _ yPred: [Label]) -> Double", "The fraction of predictions equal to the truth.") { a, _ in
-        .double(try accuracy(yTrue: try labels(a[0]), yPred: try labels(a[1])))
+        .double(try accuracy(yTrue: try reportLabels(a[0]), yPred: try reportLabels(a[1])))
     }
 }
 
 /// Ints, Strings or an integer tensor as report labels.
-private func labels(_ v: Value) throws -> [Label] {
+func reportLabels(_ v: Value) throws -> [Label] {
     if case .tensor(let t) = v {
         guard !t.dtype.isFloatingPoint else { throw Fault(.type, "labels must be Ints or Strings, not a \(t.dtype) tensor") }
         return t.data.ints().map { .int(Int($0)) }
