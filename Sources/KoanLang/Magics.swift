@@ -121,27 +121,38 @@ extension Interpreter {
         return registry.help(for: name)
     }
 
-    /// `%workspace`: every binding with its kind, type and a short value summary.
+    /// `%workspace`: every binding with its kind, type, and for tensors shape, dtype and
+    /// bytes; other values get a short summary.
     func workspaceTable() -> MimeBundle {
         let rows: [[String]] = workspace.bound.compactMap { g in
             guard let value = g.value else { return nil }
-            if let def = g.function { return [g.name, "func", def.typeText, def.signature] }
-            return [g.name, g.isLet ? "let" : "var", g.type?.name ?? value.typeName, value.summary()]
+            if let def = g.function { return [g.name, "func", def.typeText, "", "", "", def.signature] }
+            let kind = g.isLet ? "let" : "var"
+            let type = g.type?.name ?? value.typeName
+            if case .tensor(let t) = value {
+                return [g.name, kind, type, "\(t.shape)", t.dtype.rawValue, "\(t.data.count * t.dtype.byteSize)", ""]
+            }
+            return [g.name, kind, type, "", "", "", value.summary()]
         }
         if rows.isEmpty {
             return MimeBundle(["text/plain": .text("the workspace is empty"),
                                "text/html": .text("<p>the workspace is empty</p>")])
         }
-        let header = ["name", "kind", "type", "value"]
-        let widths = (0..<4).map { c in ([header] + rows).map { $0[c].count }.max() ?? 0 }
+        let header = ["name", "kind", "type", "shape", "dtype", "bytes", "value"]
+        // Tensor columns only when some binding is a tensor.
+        let columns = rows.contains { !$0[3].isEmpty } ? Array(0..<7) : [0, 1, 2, 6]
+        let table = ([header] + rows).map { r in columns.map { r[$0] } }
+        let widths = columns.indices.map { c in table.map { $0[c].count }.max() ?? 0 }
         func line(_ r: [String]) -> String {
-            r.enumerated().map { c, cell in
-                c == 3 ? cell : cell + String(repeating: " ", count: widths[c] - cell.count)
+            var text = r.enumerated().map { c, cell in
+                c == r.count - 1 ? cell : cell + String(repeating: " ", count: widths[c] - cell.count)
             }.joined(separator: "  ")
+            while text.last == " " { text.removeLast() }
+            return text
         }
-        let plain = ([line(header)] + rows.map(line)).joined(separator: "\n")
-        var html = "<table><thead><tr>" + header.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>"
-        for r in rows {
+        let plain = table.map(line).joined(separator: "\n")
+        var html = "<table><thead><tr>" + table[0].map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>"
+        for r in table.dropFirst() {
             html += "<tr>" + r.map { "<td><code>\(htmlEscape($0))</code></td>" }.joined() + "</tr>"
         }
         html += "</tbody></table>"

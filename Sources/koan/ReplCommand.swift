@@ -37,7 +37,7 @@ final class Repl: @unchecked Sendable {
             interpreter.cancellation.reset()
             let result = interpreter.execute(buffer, cell: count, display: display)
             buffer = ""
-            if let value = result.value { FileHandle.standardOutput.write(Data((value.plainText + "\n").utf8)) }
+            if let value = result.value { display.show(value, displayID: nil, update: false) }
             if let e = result.error { FileHandle.standardError.write(Data((e.rendered + "\n").utf8)) }
         }
     }
@@ -47,13 +47,24 @@ final class Repl: @unchecked Sendable {
     }
 }
 
-/// A `Display` on a terminal: text as it comes, rich values as their text/plain.
+/// A `Display` on a terminal: text as it comes, rich values as their text/plain; a value
+/// with a PNG form (a figure) is also written to a temporary file whose path is printed,
+/// so a terminal user can open the picture.
 final class TerminalDisplay: Display {
+    private var figures = 0
+
     func write(_ text: String, to stream: KoanLang.OutputStream) {
         (stream == .stdout ? FileHandle.standardOutput : FileHandle.standardError).write(Data(text.utf8))
     }
     func show(_ bundle: MimeBundle, displayID: String?, update: Bool) {
-        FileHandle.standardOutput.write(Data((bundle.plainText + "\n").utf8))
+        var text = bundle.plainText
+        if case .text(let encoded)? = bundle.data["image/png"], let png = Data(base64Encoded: encoded) {
+            figures += 1
+            let path = FileManager.default.temporaryDirectory
+                .appendingPathComponent("koan-\(getpid())-figure-\(figures).png").path
+            if FileManager.default.createFile(atPath: path, contents: png) { text += "\n[figure: \(path)]" }
+        }
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
     func clearOutput(wait: Bool) {}
     func readLine(prompt: String, password: Bool) throws -> String {

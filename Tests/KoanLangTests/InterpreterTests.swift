@@ -49,6 +49,13 @@ final class InterpreterTests: XCTestCase {
         XCTAssertEqual(md?.plainText, "# T")
         let table = runCell(interpreter, "let x = 1\n%workspace", display: RecordingDisplay())
         XCTAssertNil(table.error)
+        let display = RecordingDisplay()
+        _ = runCell(interpreter, "let w = Tensor.zeros([3, 2])\n%workspace", display: display)
+        XCTAssertEqual(display.shown.last?.bundle.plainText, """
+            name  kind  type    shape   dtype    bytes  value
+            x     let   Int                             1
+            w     let   Tensor  [3, 2]  float32  24
+            """)
     }
 
     func testReadLinePrompt() {

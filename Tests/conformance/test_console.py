@@ -134,6 +134,21 @@ def test_koan_repl_session():
         _finish(child)
 
 
+def test_koan_repl_figure_is_written_as_png():
+    """A figure shows its description and the path of a PNG file holding the picture."""
+    child = _repl()
+    try:
+        child.sendline("plot([1.0, 2.0, 4.0])")
+        child.expect(r"line chart \(1 series, 3 points; x 0…2, y 1…4\)\r\n\[figure: (\S+\.png)\]\r\n")
+        path = child.match.group(1)
+        with open(path, "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+        os.remove(path)
+        child.expect_exact("koan> ")
+    finally:
+        _finish(child)
+
+
 def test_koan_repl_quit_command():
     child = _repl()
     try:
