@@ -12,7 +12,8 @@ func registerReportFunctions(_ r: Registry) {
             labels: a[2].isNil ? nil : try reportLabels(a[2]),
             targetNames: a[3].isNil ? nil : try a[3].elements().map { try $0.asString() },
             digits: try a[4].asInt(), zeroDivision: try zeroDivision(a[5]))
-        return .object(RichText(typeName: "ClassificationReport", plain: report.description, rich: ["text/html": .text(report.html())]))
+        return .object(RichText(typeName: "ClassificationReport", plain: report.description, rich: ["text/html": .text(report.html())],
+                                fields: value(report.dictionary())))
     }
     r.function("seqevalReport(_ trueTags: [[String]], _ predTags: [[String]], mode: SeqevalMode = .default, scheme: TagScheme? = nil, digits: Int = 2) -> Report",
                "Entity-level precision, recall, f1-score and support for tag sequences (BIO/IOB2, IOBES, ...), exactly as seqeval's classification_report; mode .strict checks chunks against the scheme.") { a, _ in
@@ -20,8 +21,46 @@ func registerReportFunctions(_ r: Registry) {
         let pred = try a[1].elements().map { try $0.elements().map { try $0.asString() } }
         let report = try seqevalReport(trueTags: truth, predTags: pred, scheme: try tagScheme(a[3]),
                                        mode: try seqevalMode(a[2]), digits: try a[4].asInt())
-        return .object(RichText(typeName: "SeqevalReport", plain: report.description, rich: ["text/html": .text(report.html())]))
+        return .object(RichText(typeName: "SeqevalReport", plain: report.description, rich: ["text/html": .text(report.html())],
+                                fields: value(report.dictionary())))
     }
+    typealias ScoreFunction = ([Label], [Label], Average, [Label]?, Label, ZeroDivision) throws -> Score
+    func score(_ name: String, _ reference: String, _ f: @escaping ScoreFunction) {
+        r.function("\(name)(_ yTrue: [Label], _ yPred: [Label], average: Average = .binary, labels: [Label]? = nil, posLabel: Label = 1, zeroDivision: ZeroDivision = .warn) -> Double",
+                   "scikit-learn's \(reference): average .binary (posLabel only), .micro, .macro, .weighted, or .none (a dictionary label → score).") { a, _ in
+            let result = try f(try reportLabels(a[0]), try reportLabels(a[1]), try average(a[2]),
+                               a[3].isNil ? nil : try reportLabels(a[3]), try reportLabels(.array([a[4]]))[0], try zeroDivision(a[5]))
+            switch result {
+            case .value(let v): return .double(v)
+            case .perLabel(let labels, let values):
+                var d = OrderedDict()
+                for (l, v) in zip(labels, values) { d.set(labelValue(l), .double(v)) }
+                return .dict(d)
+            }
+        }
+    }
+    score("precision", "precision_score") { try precision(yTrue: $0, yPred: $1, average: $2, labels: $3, posLabel: $4, zeroDivision: $5) }
+    score("recall", "recall_score") { try recall(yTrue: $0, yPred: $1, average: $2, labels: $3, posLabel: $4, zeroDivision: $5) }
+    score("f1", "f1_score") { try f1(yTrue: $0, yPred: $1, average: $2, labels: $3, posLabel: $4, zeroDivision: $5) }
+    r.function("rocCurve(_ yTrue: [Int], _ scores: [Double]) -> (fpr: [Double], tpr: [Double], thresholds: [Double])",
+               "scikit-learn's roc_curve (positive class 1, drop_intermediate=True).") { a, _ in
+        let c = try rocCurve(yTrue: try a[0].elements().map { try $0.asInt() }, scores: try curveScores(a[1]))
+        return .tuple(TupleValue([doubles(c.fpr), doubles(c.tpr), doubles(c.thresholds)], labels: ["fpr", "tpr", "thresholds"]))
+    }
+    r.function("precisionRecallCurve(_ yTrue: [Int], _ scores: [Double]) -> (precision: [Double], recall: [Double], thresholds: [Double])",
+               "scikit-learn's precision_recall_curve (positive class 1).") { a, _ in
+        let c = try precisionRecallCurve(yTrue: try a[0].elements().map { try $0.asInt() }, scores: try curveScores(a[1]))
+        return .tuple(TupleValue([doubles(c.precision), doubles(c.recall), doubles(c.thresholds)], labels: ["precision", "recall", "thresholds"]))
+    }
+    r.function("auc(_ x: [Double], _ y: [Double]) -> Double", "The area under a curve by the trapezoidal rule, as scikit-learn's auc.") { a, _ in
+        .double(try auc(x: try curveScores(a[0]), y: try curveScores(a[1])))
+    }
+    r.member([.object], "dictionary: [String: Any]", "A report's numbers as nested dictionaries, like output_dict=True.", .property { v, _ in
+        guard case .object(let o as RichText) = v, let fields = o.fields else {
+            throw Fault(.type, "only reports have a dictionary form")
+        }
+        return fields
+    })
     r.function("accuracy(_ yTrue: [Label], _ yPred: [Label]) -> Double", "The fraction of predictions equal to the truth.") { a, _ in
         .double(try accuracy(yTrue: try reportLabels(a[0]), yPred: try reportLabels(a[1])))
     }
@@ -75,4 +114,41 @@ private func tagScheme(_ v: Value) throws -> TagScheme? {
         throw Fault(.value, "unknown scheme '.\(name)'; expected one of .iob1, .iob2, .ioe1, .ioe2, .iobes, .bilou")
     }
     return s
+}
+
+private func average(_ v: Value) throws -> Average {
+    switch try optionName(v, "average") {
+    case nil, "binary": return .binary
+    case "micro": return .micro
+    case "macro": return .macro
+    case "weighted": return .weighted
+    case "none": return .none
+    case let other?: throw Fault(.value, "unknown average '.\(other)'; expected .binary, .micro, .macro, .weighted or .none")
+    }
+}
+
+private func labelValue(_ l: Label) -> Value {
+    switch l {
+    case .int(let i): return .int(i)
+    case .string(let s): return .string(s)
+    }
+}
+
+private func doubles(_ xs: [Double]) -> Value { .array(xs.map { .double($0) }) }
+
+private func curveScores(_ v: Value) throws -> [Double] {
+    if case .tensor(let t) = v { return t.data.doubles() }
+    return try v.elements().map { try $0.asDouble() }
+}
+
+/// A report's `output_dict` tree as Koan dictionaries (in the reference's key order).
+private func value(_ r: ReportValue) -> Value {
+    switch r {
+    case .number(let d): return .double(d)
+    case .integer(let i): return .int(i)
+    case .object(let entries):
+        var d = OrderedDict()
+        for e in entries { d.set(.string(e.key), value(e.value)) }
+        return .dict(d)
+    }
 }

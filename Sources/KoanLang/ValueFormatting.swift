@@ -83,8 +83,10 @@ final class RichText: KoanObject {
     let typeName: String
     let description: String
     let richRepresentations: [String: MimeData]
-    init(typeName: String, plain: String, rich: [String: MimeData]) {
-        self.typeName = typeName; self.description = plain; self.richRepresentations = rich
+    /// Structured contents, when the value has them (a report's `dictionary`).
+    let fields: Value?
+    init(typeName: String, plain: String, rich: [String: MimeData], fields: Value? = nil) {
+        self.typeName = typeName; self.description = plain; self.richRepresentations = rich; self.fields = fields
     }
     /// The same text as text/plain and as `mimeType`.
     convenience init(mimeType: String, text: String, typeName: String) {
