@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
-APT_PACKAGES := libzmq3-dev libopenblas-dev zlib1g-dev librsvg2-dev pkg-config
+APT_PACKAGES := libzmq3-dev libopenblas-dev zlib1g-dev librsvg2-dev pkg-config chromium chromium-driver
 PYTHON ?= python3
 CONFIGURATION ?= debug
 BIN := .build/$(CONFIGURATION)/koan
@@ -29,7 +29,7 @@ apt:
 	fi
 
 pip:
-	@$(PYTHON) -c "import jupyter_client, nbclient, nbformat, ipykernel, jupyter_kernel_test, papermill, jupyter_console, pytest, pexpect, zmq" 2>/dev/null \
+	@$(PYTHON) -c "import jupyter_client, nbclient, nbformat, ipykernel, jupyter_kernel_test, papermill, jupyter_console, pytest, pexpect, zmq, jupyterlab, selenium" 2>/dev/null \
 	  || $(PYTHON) -m pip install -q -r requirements.txt
 
 build:
@@ -41,7 +41,9 @@ install: build
 swift-test:
 	swift test --disable-swift-testing
 
-# Conformance tests run against the real binary; test_notebooks.py executes every notebook.
+# Conformance tests run against the real binary; test_notebooks.py executes every notebook,
+# test_browser.py runs notebooks/reports.ipynb in JupyterLab in headless Chromium
+# (screenshot: .build/browser/reports.png).
 conformance:
 	KOAN_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q Tests/conformance
 

@@ -443,6 +443,17 @@ extension NDArray {
 
     static func floatUnary<T: KFloat>(_ op: UnaryOp, _ s: UnsafePointer<T>, _ o: UnsafeMutablePointer<T>, _ n: Int) {
         let g = 8192  // transcendental functions are ~10x costlier per element
+        if T.self == Float.self {
+            // float32: SIMD kernels of VectorMath (float64 stays on libm).
+            let sf = UnsafeRawPointer(s).assumingMemoryBound(to: Float.self)
+            let of = UnsafeMutableRawPointer(o).assumingMemoryBound(to: Float.self)
+            switch op {
+            case .exp: parallelFor(n, grain: 16_384) { r in vectorMap(sf, of, r, vexp) }; return
+            case .tanh: parallelFor(n, grain: 16_384) { r in vectorMap(sf, of, r, vtanh) }; return
+            case .sigmoid: parallelFor(n, grain: 16_384) { r in vectorMap(sf, of, r, vsigmoid) }; return
+            default: break
+            }
+        }
         switch op {
         case .neg: unaryLoop(n, s, o) { -$0 }
         case .abs: unaryLoop(n, s, o) { Swift.abs($0) }

@@ -372,6 +372,28 @@ fileprivate func elementwise(_ op: String, _ inputs: [NDArray],
     return cdf + x * pdf
 }
 
+// float32 (SIMD) forms of the same formulas, on VectorMath's vexp/verf/vtanh.
+@inline(__always) fileprivate func vgelu(_ x: VFloat) -> VFloat { 0.5 * x * (1 + verf(x * 0.7071067811865476)) }
+
+@inline(__always) fileprivate func vgeluTanh(_ x: VFloat) -> VFloat {
+    0.5 * x * (1 + vtanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))
+}
+
+@inline(__always) fileprivate func vgeluGrad(_ x: VFloat) -> VFloat {
+    let cdf = 0.5 * (1 + verf(x * 0.7071067811865476))
+    let pdf = vexp(-0.5 * x * x) * 0.3989422804014327
+    return cdf + x * pdf
+}
+
+@inline(__always) fileprivate func vgeluTanhGrad(_ x: VFloat) -> VFloat {
+    let beta: Float = 0.7978845608028654, kappa: Float = 0.044715
+    let x2 = x * x
+    let t = vtanh(beta * (x + kappa * x2 * x))
+    let dt: VFloat = (1 - t * t) * ((3 * kappa) * x2 + 1)
+    let half: VFloat = 0.5 * (1 + t)
+    return half + (0.5 * beta) * x * dt
+}
+
 @inline(__always) fileprivate func sigmoidValue<T: FusedFloat>(_ x: T) -> T { 1 / (1 + T.fexp(-x)) }
 
 /// GELU: `x · Φ(x)` with the exact erf form (torch's default) or, when `approximate`,
@@ -381,7 +403,7 @@ fileprivate func elementwise(_ op: String, _ inputs: [NDArray],
 ///     let z = try gelu(x, approximate: true)    // tanh
 public func gelu(_ x: NDArray, approximate: Bool = false) throws -> NDArray {
     try elementwise("gelu", [x],
-        { a, _, o, r in for i in r { o[i] = geluValue(a[i], approximate) } },
+        { a, _, o, r in if approximate { vectorMap(a, o, r, vgeluTanh) } else { vectorMap(a, o, r, vgelu) } },
         { a, _, o, r in for i in r { o[i] = geluValue(a[i], approximate) } })
 }
 
@@ -390,7 +412,10 @@ public func gelu(_ x: NDArray, approximate: Bool = false) throws -> NDArray {
 ///     let dx = try geluBackward(input: x, gradOutput: dy)
 public func geluBackward(input x: NDArray, gradOutput dy: NDArray, approximate: Bool = false) throws -> NDArray {
     try elementwise("geluBackward", [x, dy],
-        { a, b, o, r in if let b { for i in r { o[i] = b[i] * geluGrad(a[i], approximate) } } },
+        { a, b, o, r in
+            guard let b else { return }
+            if approximate { vectorMap2(a, b, o, r) { x, dy in dy * vgeluTanhGrad(x) } } else { vectorMap2(a, b, o, r) { x, dy in dy * vgeluGrad(x) } }
+        },
         { a, b, o, r in if let b { for i in r { o[i] = b[i] * geluGrad(a[i], approximate) } } })
 }
 
@@ -399,7 +424,7 @@ public func geluBackward(input x: NDArray, gradOutput dy: NDArray, approximate: 
 ///     let y = try silu(x)
 public func silu(_ x: NDArray) throws -> NDArray {
     try elementwise("silu", [x],
-        { a, _, o, r in for i in r { o[i] = a[i] * sigmoidValue(a[i]) } },
+        { a, _, o, r in vectorMap(a, o, r) { $0 / (1 + vexp(-$0)) } },
         { a, _, o, r in for i in r { o[i] = a[i] * sigmoidValue(a[i]) } })
 }
 
@@ -408,7 +433,7 @@ public func silu(_ x: NDArray) throws -> NDArray {
 ///     let dx = try siluBackward(input: x, gradOutput: dy)
 public func siluBackward(input x: NDArray, gradOutput dy: NDArray) throws -> NDArray {
     try elementwise("siluBackward", [x, dy],
-        { a, b, o, r in if let b { for i in r { let s = sigmoidValue(a[i]); o[i] = b[i] * s * (1 + a[i] * (1 - s)) } } },
+        { a, b, o, r in if let b { vectorMap2(a, b, o, r) { x, dy in let s = vsigmoid(x); return dy * s * (1 + x * (1 - s)) } } },
         { a, b, o, r in if let b { for i in r { let s = sigmoidValue(a[i]); o[i] = b[i] * s * (1 + a[i] * (1 - s)) } } })
 }
 

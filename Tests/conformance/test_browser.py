@@ -280,9 +280,9 @@ def _done(state: dict) -> bool:
     return (finished and rendered) or (finished and errors) or (state["runAll"] or "").startswith("error")
 
 
-def _wait(driver, predicate, timeout: float, what: str):
-    """Polls ``predicate(driver)`` until it returns a truthy value; the last value is kept
-    for the failure message."""
+def _wait(driver, script: str, done, timeout: float, what: str) -> dict:
+    """Runs ``script`` in the page until ``done(result)``; returns that result. On timeout
+    the last result is in the failure message."""
     from selenium.common.exceptions import JavascriptException, TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -290,17 +290,17 @@ def _wait(driver, predicate, timeout: float, what: str):
 
     def check(d):
         try:
-            last[0] = predicate(d)
+            last[0] = d.execute_script(script)
         except JavascriptException as e:
             last[0] = f"script error: {e.msg}"
             return False
-        return last[0]
+        return last[0] if isinstance(last[0], dict) and done(last[0]) else False
 
     try:
         return WebDriverWait(driver, timeout, poll_frequency=0.25).until(check)
     except TimeoutException:
         raise AssertionError(f"timed out after {timeout}s waiting for {what}; "
-                             f"last state: {json.dumps(last[0], indent=1, default=str)}") from None
+                             f"last state: {json.dumps(last[0], default=str)}") from None
 
 
 def _screenshot(driver, path: Path) -> None:
@@ -375,21 +375,17 @@ def test_reports_notebook_in_jupyterlab(koan_kernelspec: Path) -> None:
         driver = _chromium(work)
         driver.get(f"{lab.base}/lab/tree/{NOTEBOOK}?token={lab.token}")
 
-        def kernel_ready(d):
-            s = d.execute_script(_KERNEL_STATE_JS)
-            return s if (s and s.get("panel") and s["contextReady"] and s["sessionReady"]
-                         and s["dom"] and s["kernel"] == KERNEL_NAME and s["status"] == "idle") else False
+        def kernel_ready(s: dict) -> bool:
+            return bool(s.get("panel") and s["contextReady"] and s["sessionReady"] and s["dom"]
+                        and s["kernel"] == KERNEL_NAME and s["status"] == "idle")
 
-        _wait(driver, kernel_ready, KERNEL_TIMEOUT, "the notebook panel with an idle koan kernel")
+        _wait(driver, _KERNEL_STATE_JS, kernel_ready, KERNEL_TIMEOUT,
+              "the notebook panel with an idle koan kernel")
         driver.execute_script(_RUN_ALL_JS)
+        state = _wait(driver, _RUN_STATE_JS, _done, RUN_TIMEOUT,
+                      "all cells to run and their outputs to render")
 
-        def finished(d):
-            s = d.execute_script(_RUN_STATE_JS)
-            return s if _done(s) else False
-
-        state = _wait(driver, finished, RUN_TIMEOUT, "all cells to run and their outputs to render")
-
-        errors = [f"cell {i}: {o['ename']}: {o['evalue']}"
+        errors = [f"code cell {i + 1}: {o['ename']}: {o['evalue']}"
                   for i, c in enumerate(state["cells"]) for o in c["outputs"] if o["type"] == "error"]
         assert not errors, "cells raised errors:\n" + "\n".join(errors)
         assert not (state["runAll"] or "").startswith("error"), f"Run All failed: {state['runAll']}"
