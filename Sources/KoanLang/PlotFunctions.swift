@@ -8,7 +8,10 @@ import KoanPlot
 /// A figure as a Koan value. Its bundle carries every representation; the frontend picks.
 final class FigureObject: KoanObject {
     let figure: Figure
-    init(_ figure: Figure) { self.figure = figure }
+    /// The numbers behind a figure that stands for a value (a confusion matrix's `matrix`
+    /// and `labels`), read as members.
+    let values: [String: Value]
+    init(_ figure: Figure, values: [String: Value] = [:]) { self.figure = figure; self.values = values }
     var typeName: String { "Figure" }
     var description: String { figure.description }
     var richRepresentations: [String: MimeData] {
@@ -22,8 +25,8 @@ final class FigureObject: KoanObject {
 }
 
 func registerPlotFunctions(_ r: Registry) {
-    r.function("plot(_ x: Any, _ y: Any? = nil, title: String? = nil, xLabel: String? = nil, yLabel: String? = nil, logY: Bool = false) -> Figure",
-               "A line chart: plot(y), plot(x, y), or plot(history, [\"loss\", \"val_loss\"]) for columns of a dictionary of series.") { a, _ in
+    r.function("plot(_ x: Any, _ y: Any? = nil, title: String? = nil, xLabel: String? = nil, yLabel: String? = nil, logY: Bool = false, facets: Bool = false) -> Figure",
+               "A line chart: plot(y), plot(x, y), or plot(history, [\"loss\", \"val_loss\"]) for columns of a dictionary of series; facets: one panel per series.") { a, _ in
         var figure: Figure
         if case .dict(let d) = a[0] {
             let keys = a[1].isNil ? d.keys : try a[1].elements()
@@ -38,6 +41,7 @@ func registerPlotFunctions(_ r: Registry) {
             figure = try Figure.line(x: try numbers(a[0]), y: try numbers(a[1]))
         }
         if try a[5].asBool() { figure = try figure.scaled(y: .log) }
+        figure.facetBySeries = try a[6].asBool()
         return try decorated(figure, title: a[2], xLabel: a[3], yLabel: a[4])
     }
     r.function("scatter(_ x: Any, _ y: Any, title: String? = nil, xLabel: String? = nil, yLabel: String? = nil) -> Figure",
@@ -76,11 +80,25 @@ func registerPlotFunctions(_ r: Registry) {
         figure.title = "Confusion matrix"
         figure.xLabel = "predicted"
         figure.yLabel = "true"
-        return .object(FigureObject(figure))
+        let matrix = Value.array(m.map { row in .array(row.map { .double($0) }) })
+        let labelValues = Value.array(labels.map { l -> Value in
+            if case .int(let i) = l { return .int(i) }
+            return .string(l.description)
+        })
+        return .object(FigureObject(figure, values: ["matrix": matrix, "labels": labelValues]))
     }
     r.function("show(_ value: Any)", "Shows a value (a figure, a report, a tensor) richly now, as display(_:).") { a, ctx in
         ctx.display.show(a[0].mimeBundle, displayID: nil, update: false)
         return .void
+    }
+    for (name, doc) in [("matrix", "The confusion matrix's counts (or rates): rows are true classes, columns predicted."),
+                        ("labels", "The class labels of a confusion matrix's rows and columns.")] {
+        r.member([.object], "\(name): [Any]", doc, .property { v, _ in
+            guard case .object(let o as FigureObject) = v, let x = o.values[name] else {
+                throw Fault(.type, "only a confusion matrix has '\(name)'")
+            }
+            return x
+        })
     }
     r.member([.object], "save(_ path: String)", "Writes a figure as .svg, .png or .json (Vega-Lite) by the path's extension.", .method { v, a, _ in
         guard case .object(let o as FigureObject) = v else { throw Fault(.type, "only figures (and tensors) can be saved") }

@@ -7,6 +7,15 @@ import KoanMetrics
 func registerReportFunctions(_ r: Registry) {
     r.function("classificationReport(_ yTrue: [Label], _ yPred: [Label], labels: [Label]? = nil, targetNames: [String]? = nil, digits: Int = 2, zeroDivision: ZeroDivision = .warn) -> Report",
                "Per-class precision, recall, f1-score and support with accuracy and macro/weighted averages, laid out exactly as scikit-learn's classification_report. Labels are Ints or Strings (or an integer tensor); zeroDivision is .warn, .zero, .one or .nan.") { a, _ in
+        if let truth = try indicatorRows(a[0]), let guess = try indicatorRows(a[1]) {
+            // Multilabel: rows of Bools (or 0/1), one column per label, as scikit-learn's indicator matrices.
+            let report = try classificationReport(
+                multilabelTrue: truth, multilabelPred: guess,
+                targetNames: a[3].isNil ? nil : try a[3].elements().map { try $0.asString() },
+                digits: try a[4].asInt(), zeroDivision: try zeroDivision(a[5]))
+            return .object(RichText(typeName: "ClassificationReport", plain: report.description, rich: ["text/html": .text(report.html())],
+                                    fields: value(report.dictionary())))
+        }
         let report = try classificationReport(
             yTrue: try reportLabels(a[0]), yPred: try reportLabels(a[1]),
             labels: a[2].isNil ? nil : try reportLabels(a[2]),
@@ -150,5 +159,25 @@ private func value(_ r: ReportValue) -> Value {
         var d = OrderedDict()
         for e in entries { d.set(.string(e.key), value(e.value)) }
         return .dict(d)
+    }
+}
+
+/// Rows of a multilabel indicator matrix (`[[Bool]]`, `[[Int]]` of 0/1, or a 2-D tensor), or
+/// nil when the value is a plain list of labels.
+private func indicatorRows(_ v: Value) throws -> [[Bool]]? {
+    if case .tensor(let t) = v {
+        guard t.shape.count == 2 else { return nil }
+        let flat = t.data.doubles(), cols = t.shape[1]
+        return (0..<t.shape[0]).map { r in (0..<cols).map { flat[r * cols + $0] != 0 } }
+    }
+    guard case .array(let rows) = v, let first = rows.first, case .array = first else { return nil }
+    return try rows.map { row in
+        try row.elements().map { x in
+            switch x {
+            case .bool(let b): return b
+            case .int(let i) where i == 0 || i == 1: return i == 1
+            default: throw Fault(.value, "a multilabel indicator row holds Bools or 0/1, got \(x.debugDescription)")
+            }
+        }
     }
 }
