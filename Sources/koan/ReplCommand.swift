@@ -35,6 +35,7 @@ final class Repl: @unchecked Sendable {
             if case .incomplete = interpreter.completeness(of: buffer) { continue }
             count += 1
             interpreter.cancellation.reset()
+            display.beginCell()
             let result = interpreter.execute(buffer, cell: count, display: display)
             buffer = ""
             if let value = result.value { display.show(value, displayID: nil, update: false) }
@@ -52,11 +53,25 @@ final class Repl: @unchecked Sendable {
 /// so a terminal user can open the picture.
 final class TerminalDisplay: Display {
     private var figures = 0
+    /// The display id of the last single-line output, which an update may overwrite in place.
+    private var liveLine: String?
+    /// Whether stdout is a terminal (in-place updates need one; pipes get one line per update).
+    private let isTTY = isatty(STDOUT_FILENO) != 0
 
     func write(_ text: String, to stream: KoanLang.OutputStream) {
+        liveLine = nil
         (stream == .stdout ? FileHandle.standardOutput : FileHandle.standardError).write(Data(text.utf8))
     }
+    /// A new cell starts below the prompt: nothing above may be rewritten.
+    func beginCell() { liveLine = nil }
+
     func show(_ bundle: MimeBundle, displayID: String?, update: Bool) {
+        // A progress line: an update of the last shown one-line display rewrites it in place.
+        if update, isTTY, let id = displayID, liveLine == id, !bundle.plainText.contains("\n") {
+            FileHandle.standardOutput.write(Data("\u{1B}[1A\r\u{1B}[2K\(bundle.plainText)\n".utf8))
+            return
+        }
+        liveLine = displayID != nil && !bundle.plainText.contains("\n") ? displayID : nil
         var text = bundle.plainText
         if case .text(let encoded)? = bundle.data["image/png"], let png = Data(base64Encoded: encoded) {
             figures += 1

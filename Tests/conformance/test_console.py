@@ -149,6 +149,18 @@ def test_koan_repl_figure_is_written_as_png():
         _finish(child)
 
 
+def test_koan_repl_progress_line_updates_in_place():
+    """updateDisplay of a one-line display rewrites that line on a terminal (cursor up, clear line)."""
+    child = _repl()
+    try:
+        child.sendline('display("step 1", id: "p"); for i in 2...3 { updateDisplay("step \\(i)", id: "p") }')
+        child.expect_exact("koan> ")
+        out = child.before
+        assert '"step 1"\r\n\x1b[1A\r\x1b[2K"step 2"\r\n\x1b[1A\r\x1b[2K"step 3"\r\n' in out, repr(out)
+    finally:
+        _finish(child)
+
+
 def test_koan_repl_quit_command():
     child = _repl()
     try:
