@@ -24,12 +24,12 @@ func registerReportFunctions(_ r: Registry) {
         return .object(RichText(typeName: "ClassificationReport", plain: report.description, rich: ["text/html": .text(report.html())],
                                 fields: value(report.dictionary())))
     }
-    r.function("seqevalReport(_ trueTags: [[String]], _ predTags: [[String]], mode: SeqevalMode = .default, scheme: TagScheme? = nil, digits: Int = 2) -> Report",
+    r.function("seqevalReport(_ trueTags: [[String]], _ predTags: [[String]], scheme: TagScheme? = nil, mode: SeqevalMode = .default, digits: Int = 2) -> Report",
                "Entity-level precision, recall, f1-score and support for tag sequences (BIO/IOB2, IOBES, ...), exactly as seqeval's classification_report; mode .strict checks chunks against the scheme.") { a, _ in
         let truth = try a[0].elements().map { try $0.elements().map { try $0.asString() } }
         let pred = try a[1].elements().map { try $0.elements().map { try $0.asString() } }
-        let report = try seqevalReport(trueTags: truth, predTags: pred, scheme: try tagScheme(a[3]),
-                                       mode: try seqevalMode(a[2]), digits: try a[4].asInt())
+        let report = try seqevalReport(trueTags: truth, predTags: pred, scheme: try tagScheme(a[2]),
+                                       mode: try seqevalMode(a[3]), digits: try a[4].asInt())
         return .object(RichText(typeName: "SeqevalReport", plain: report.description, rich: ["text/html": .text(report.html())],
                                 fields: value(report.dictionary())))
     }
