@@ -31,6 +31,9 @@ let package = Package(
         ),
         .target(name: "KoanTensor", dependencies: ["CBLAS", "CZlib"]),
         .target(name: "KoanAutograd", dependencies: ["KoanTensor"]),
+        .target(name: "KoanNN", dependencies: ["KoanAutograd", "KoanTensor"]),
+        .target(name: "KoanData", dependencies: ["KoanTensor"], resources: [.copy("Resources")]),
+        .target(name: "KoanTrain", dependencies: ["KoanAutograd", "KoanTensor"]),
         .target(name: "KoanMetrics"),
         .systemLibrary(
             name: "CRsvg",
@@ -71,5 +74,8 @@ let package = Package(
         .testTarget(name: "KoanAutogradTests", dependencies: ["KoanAutograd"]),
         .testTarget(name: "KoanMetricsTests", dependencies: ["KoanMetrics"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KoanPlotTests", dependencies: ["KoanPlot"]),
+        .testTarget(name: "KoanNNTests", dependencies: ["KoanNN"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KoanDataTests", dependencies: ["KoanData"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KoanTrainTests", dependencies: ["KoanTrain"], resources: [.copy("Fixtures")]),
     ]
 )
