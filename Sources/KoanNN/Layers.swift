@@ -113,25 +113,42 @@ public final class Conv2d: Module {
     }
 }
 
-/// Max pooling over (N, C, H, W); `stride` defaults to the kernel size (torch).
-///
-///     let pool = try MaxPool2d(2)
-///     let y = try pool(x)   // (N, C, 8, 8) → (N, C, 4, 4)
-public final class MaxPool2d: Module {
+/// The window shared by the 2-D pooling layers: kernel, stride (the kernel size when nil,
+/// as torch) and padding, checked once here.
+public class Pool2d: Module {
     public let kernelSize: (Int, Int)
     public let stride: (Int, Int)?
     public let padding: (Int, Int)
 
-    public init(kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws {
-        try requirePositive("MaxPool2d", [("kernel height", kernelSize.0), ("kernel width", kernelSize.1)])
-        if let s = stride { try requirePositive("MaxPool2d", [("stride", Swift.min(s.0, s.1))]) }
+    init(layer: String, kernelSize: (Int, Int), stride: (Int, Int)?, padding: (Int, Int)) throws {
+        try requirePositive(layer, [("kernel height", kernelSize.0), ("kernel width", kernelSize.1)])
+        if let s = stride { try requirePositive(layer, [("stride", Swift.min(s.0, s.1))]) }
         guard padding.0 >= 0, padding.1 >= 0, padding.0 * 2 <= kernelSize.0, padding.1 * 2 <= kernelSize.1 else {
-            throw NNError.invalidArgument(layer: "MaxPool2d", message: "padding must be between 0 and half the kernel size, got \(padding)")
+            throw NNError.invalidArgument(layer: layer, message: "padding must be between 0 and half the kernel size, got \(padding)")
         }
         self.kernelSize = kernelSize
         self.stride = stride
         self.padding = padding
         super.init()
+    }
+
+    public override var configuration: String { "kernel: \(kernelSize), stride: \(stride ?? kernelSize), padding: \(padding)" }
+
+    /// Throws unless `x` is (N, C, H, W) or (C, H, W).
+    func checkInput(_ x: Tensor) throws {
+        guard x.rank == 4 || x.rank == 3 else {
+            throw NNError.shapeMismatch(path: "", layer: layerName, expected: "[N, C, H, W]", got: x.shape)
+        }
+    }
+}
+
+/// Max pooling over (N, C, H, W); `stride` defaults to the kernel size (torch).
+///
+///     let pool = try MaxPool2d(2)
+///     let y = try pool(x)   // (N, C, 8, 8) → (N, C, 4, 4)
+public final class MaxPool2d: Pool2d {
+    public init(kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws {
+        try super.init(layer: "MaxPool2d", kernelSize: kernelSize, stride: stride, padding: padding)
     }
 
     /// `try MaxPool2d(2)`, `try MaxPool2d(3, stride: 2, padding: 1)`.
@@ -139,12 +156,8 @@ public final class MaxPool2d: Module {
         try self.init(kernelSize: (kernel, kernel), stride: stride.map { ($0, $0) }, padding: (padding, padding))
     }
 
-    public override var configuration: String { "kernel: \(kernelSize), stride: \(stride ?? kernelSize), padding: \(padding)" }
-
     public override func forward(_ x: Tensor) throws -> Tensor {
-        guard x.rank == 4 || x.rank == 3 else {
-            throw NNError.shapeMismatch(path: "", layer: layerName, expected: "[N, C, H, W]", got: x.shape)
-        }
+        try checkInput(x)
         return try maxPool2d(x, kernel: kernelSize, stride: stride, padding: padding).values   // (N, C, H', W')
     }
 }
@@ -152,21 +165,9 @@ public final class MaxPool2d: Module {
 /// Average pooling over (N, C, H, W), padding counted in the average (torch's default).
 ///
 ///     let y = try AvgPool2d(2)(x)   // (N, C, 8, 8) → (N, C, 4, 4)
-public final class AvgPool2d: Module {
-    public let kernelSize: (Int, Int)
-    public let stride: (Int, Int)?
-    public let padding: (Int, Int)
-
+public final class AvgPool2d: Pool2d {
     public init(kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws {
-        try requirePositive("AvgPool2d", [("kernel height", kernelSize.0), ("kernel width", kernelSize.1)])
-        if let s = stride { try requirePositive("AvgPool2d", [("stride", Swift.min(s.0, s.1))]) }
-        guard padding.0 >= 0, padding.1 >= 0, padding.0 * 2 <= kernelSize.0, padding.1 * 2 <= kernelSize.1 else {
-            throw NNError.invalidArgument(layer: "AvgPool2d", message: "padding must be between 0 and half the kernel size, got \(padding)")
-        }
-        self.kernelSize = kernelSize
-        self.stride = stride
-        self.padding = padding
-        super.init()
+        try super.init(layer: "AvgPool2d", kernelSize: kernelSize, stride: stride, padding: padding)
     }
 
     /// `try AvgPool2d(2)`.
@@ -174,12 +175,8 @@ public final class AvgPool2d: Module {
         try self.init(kernelSize: (kernel, kernel), stride: stride.map { ($0, $0) }, padding: (padding, padding))
     }
 
-    public override var configuration: String { "kernel: \(kernelSize), stride: \(stride ?? kernelSize), padding: \(padding)" }
-
     public override func forward(_ x: Tensor) throws -> Tensor {
-        guard x.rank == 4 || x.rank == 3 else {
-            throw NNError.shapeMismatch(path: "", layer: layerName, expected: "[N, C, H, W]", got: x.shape)
-        }
+        try checkInput(x)
         return try avgPool2d(x, kernel: kernelSize, stride: stride, padding: padding)   // (N, C, H', W')
     }
 }
