@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "KoanLang",
             dependencies: [
-                "KoanTensor", "KoanAutograd", "KoanMetrics", "KoanPlot",
+                "KoanTensor", "KoanAutograd", "KoanMetrics", "KoanPlot", "KoanNN", "KoanData", "KoanTrain",
                 .product(name: "SwiftParser", package: "swift-syntax"),
                 .product(name: "SwiftSyntax", package: "swift-syntax"),
                 .product(name: "SwiftOperators", package: "swift-syntax"),

@@ -1,4 +1,7 @@
+import KoanData
 import KoanMetrics
+import KoanNN
+import KoanTrain
 import KoanPlot
 import KoanTensor
 
@@ -112,6 +115,12 @@ extension Error {
         if let t = self as? TensorError { return .failure(t.errorKind, t.description, at: span) }
         if let m = self as? MetricsError { return .failure(.value, m.description, at: span) }
         if let p = self as? PlotError { return .failure(.value, p.description, at: span) }
+        if let n = self as? NNError {
+            if case .shapeMismatch = n { return .failure(.shape, n.description, at: span) }
+            return .failure(.value, n.description, at: span)
+        }
+        if let d = self as? DataError { return .failure(.value, d.description, at: span) }
+        if let o = self as? OptimError { return .failure(.value, o.description, at: span) }
         return .failure(.runtime, "\(self)", at: span)
     }
 }

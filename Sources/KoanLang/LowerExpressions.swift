@@ -220,7 +220,7 @@ extension Lowerer {
 
     // MARK: Members and calls
 
-    private static let typeNames: Set<String> = ["Int", "Double", "String", "Bool", "Float", "Tensor", "DType"]
+    private static let typeNames: Set<String> = ["Int", "Double", "String", "Bool", "Float", "Tensor", "DType", "Dataset"]
 
     func lowerMemberAccess(_ m: MemberAccessExprSyntax) throws -> Expr {
         let name = m.declName.baseName.text
@@ -244,6 +244,7 @@ extension Lowerer {
 
     func lowerCall(_ c: FunctionCallExprSyntax) throws -> Expr {
         let s = span(c)
+        if let builder = try lowerLayerBuilder(c) { return builder }
         var args = try lowerArguments(c.arguments)
         if let t = c.trailingClosure { args.append(ArgumentExpr(label: nil, value: try lowerClosure(t), trailing: true)) }
         for extra in c.additionalTrailingClosures {
@@ -281,6 +282,23 @@ extension Lowerer {
             return DictLiteral([], span: s)
         }
         return Call(try lowerExpr(callee), args, span: s)
+    }
+
+    /// `Sequential { Linear(64, 128); ReLU() }`: a trailing closure listing one layer per
+    /// statement (Swift's result-builder form) becomes `Sequential([Linear(64, 128), ReLU()])`.
+    func lowerLayerBuilder(_ c: FunctionCallExprSyntax) throws -> Expr? {
+        guard let d = c.calledExpression.as(DeclReferenceExprSyntax.self), d.baseName.text == "Sequential",
+              scope.lookup("Sequential") == nil, c.arguments.isEmpty, c.additionalTrailingClosures.isEmpty,
+              let closure = c.trailingClosure, let entries = registry.functions["Sequential"] else { return nil }
+        if let signature = closure.signature { throw failure(.type, "Sequential { ... } takes no parameters", signature) }
+        let layers = try closure.statements.map { item -> Expr in
+            guard case .expr(let e) = item.item else {
+                throw failure(.type, "Sequential { ... } lists one layer per line (an expression such as Linear(64, 128))", item)
+            }
+            return try lowerExpr(e)
+        }
+        let args = [ArgumentExpr(label: nil, value: ArrayLiteral(layers, span: span(closure)))]
+        return try BuiltinCall.make(entries, args, span: span(c))
     }
 
     /// Wraps the outermost expression of a postfix chain that contains `?` so that a nil

@@ -69,6 +69,7 @@ final class Registry {
         registerTensorMembers(self)
         registerReportFunctions(self)
         registerPlotFunctions(self)
+        registerModelFunctions(self)
     }
 
     /// Registers a builtin; `hidden` parameters are accepted but not shown in the signature.

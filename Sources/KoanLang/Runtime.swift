@@ -125,6 +125,9 @@ final class Runtime {
 
     /// Calls any function value with positional or labelled arguments.
     func call(_ callee: Value, _ args: [Argument], at span: Span, from caller: Frame) throws -> Value {
+        if case .object(let o as CallableObject) = callee {
+            do { return try o.call(args) } catch { throw error.positioned(span) }
+        }
         guard case .function(let fn) = callee else {
             throw KoanError.failure(.type, "cannot call value of non-function type '\(callee.typeName)'", at: span)
         }

@@ -1,0 +1,214 @@
+import KoanAutograd
+import KoanData
+import KoanNN
+import KoanTensor
+import KoanTrain
+
+// Modules, datasets and optimizers from cells: thin registrations of KoanNN, KoanData and
+// KoanTrain, enough for a custom training loop in MLX/PyTorch style:
+//
+//     let mlp = Sequential { Linear(64, 128); ReLU(); Linear(128, 10) }
+//     let opt = AdamW(lr: 1e-3, weightDecay: 0.01)
+//     for (x, y) in train.batches(64) {
+//         let (loss, grads) = valueAndGrad(mlp) { m in crossEntropy(m(x), y) }
+//         opt.update(mlp, grads)
+//     }
+
+/// A value that can be called like a function (`mlp(x)`).
+protocol CallableObject: KoanObject {
+    func call(_ args: [Argument]) throws -> Value
+}
+
+/// A module (layer or model) as a Koan value; modules are shared by reference, as in PyTorch.
+final class ModuleObject: CallableObject {
+    let module: Module
+    init(_ module: Module) { self.module = module }
+    var typeName: String { module.layerName }
+    var description: String {
+        "\(module.description)\n\(module.parameterCount) parameters (\(module.trainableParameterCount) trainable)"
+    }
+    var richRepresentations: [String: MimeData] {
+        var html = "<table><caption>\(htmlEscape(module.layerName)): \(module.parameterCount) parameters, \(module.trainableParameterCount) trainable</caption>"
+        html += "<thead><tr><th>parameter</th><th>shape</th><th>count</th><th>trainable</th></tr></thead><tbody>"
+        let trainable = Set(module.trainableParameters.map(\.path))
+        for (path, t) in module.parameters {
+            html += "<tr><td><code>\(htmlEscape(path))</code></td><td>\(t.shape)</td><td>\(t.data.count)</td><td>\(trainable.contains(path) ? "yes" : "no")</td></tr>"
+        }
+        return ["text/html": .text(html + "</tbody></table>")]
+    }
+    func call(_ args: [Argument]) throws -> Value {
+        guard args.count == 1, args[0].label == nil else {
+            throw Fault(.type, "a module takes one tensor: model(x)")
+        }
+        return .tensor(try module(try args[0].value.asTensor()))
+    }
+}
+
+/// An optimizer with its per-parameter state.
+final class OptimizerObject: KoanObject {
+    let optimizer: any Optimizer
+    let name: String
+    init(_ optimizer: any Optimizer, name: String) { self.optimizer = optimizer; self.name = name }
+    var typeName: String { name }
+    var description: String { "\(name)(lr: \(optimizer.learningRate), steps: \(optimizer.stepCount))" }
+    var richRepresentations: [String: MimeData] { [:] }
+}
+
+/// A dataset of features and labels.
+final class DatasetObject: KoanObject {
+    let dataset: Dataset
+    init(_ dataset: Dataset) { self.dataset = dataset }
+    var typeName: String { "Dataset" }
+    var description: String {
+        "Dataset(\(dataset.count) samples, features \(dataset.featureShape), \(dataset.classCount) classes)"
+    }
+    var richRepresentations: [String: MimeData] { [:] }
+}
+
+extension Value {
+    func asModule() throws -> Module {
+        guard case .object(let o as ModuleObject) = self else {
+            throw Fault(.type, "cannot convert value of type '\(typeName)' to expected argument type 'Module'")
+        }
+        return o.module
+    }
+
+    func asDataset() throws -> Dataset {
+        guard case .object(let o as DatasetObject) = self else {
+            throw Fault(.type, "cannot convert value of type '\(typeName)' to expected argument type 'Dataset'")
+        }
+        return o.dataset
+    }
+}
+
+/// The key for a layer's initial weights: `seed:` when given, else the workspace's stream.
+private func layerKey(_ seed: Value, _ ctx: CallContext) throws -> RandomKey {
+    if case .int(let s) = seed { return RandomKey(seed: UInt64(bitPattern: Int64(s))) }
+    return ctx.runtime.random.next()
+}
+
+func registerModelFunctions(_ r: Registry) {
+    func layer(_ signature: String, _ doc: String, _ make: @escaping ([Value], CallContext) throws -> Module) {
+        r.function(signature, doc) { a, ctx in .object(ModuleObject(try make(a, ctx))) }
+    }
+    layer("Linear(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, seed: Int? = nil) -> Module",
+          "y = x·Wᵀ + b, initialised as PyTorch (kaiming-uniform weights, uniform bias).") { a, ctx in
+        try Linear(try a[0].asInt(), try a[1].asInt(), bias: try a[2].asBool(), key: try layerKey(a[3], ctx))
+    }
+    layer("Conv2d(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, seed: Int? = nil) -> Module",
+          "2-D convolution over (N, C, H, W), initialised as PyTorch.") { a, ctx in
+        try Conv2d(try a[0].asInt(), try a[1].asInt(), kernel: try a[2].asInt(), stride: try a[3].asInt(),
+                   padding: try a[4].asInt(), key: try layerKey(a[5], ctx))
+    }
+    layer("MaxPool2d(_ kernel: Int, stride: Int? = nil) -> Module", "2-D max pooling (stride defaults to the kernel).") { a, _ in
+        try MaxPool2d(try a[0].asInt(), stride: a[1].isNil ? nil : try a[1].asInt())
+    }
+    layer("AvgPool2d(_ kernel: Int, stride: Int? = nil) -> Module", "2-D average pooling.") { a, _ in
+        try AvgPool2d(try a[0].asInt(), stride: a[1].isNil ? nil : try a[1].asInt())
+    }
+    layer("Flatten() -> Module", "Flattens every axis after the first.") { _, _ in Flatten() }
+    layer("ReLU() -> Module", "max(x, 0).") { _, _ in ReLU() }
+    layer("GELU(approximate: Bool = false) -> Module", "The GELU activation.") { a, _ in GELU(approximate: try a[0].asBool()) }
+    layer("SiLU() -> Module", "x · sigmoid(x).") { _, _ in SiLU() }
+    layer("Tanh() -> Module", "tanh(x).") { _, _ in Tanh() }
+    layer("Sigmoid() -> Module", "1 / (1 + exp(-x)).") { _, _ in Sigmoid() }
+    layer("Dropout(_ p: Double = 0.5, seed: Int? = nil) -> Module",
+          "Zeroes elements with probability p while training (scaling the rest by 1/(1-p)); the identity in eval mode.") { a, ctx in
+        try Dropout(p: try a[0].asDouble(), key: try layerKey(a[1], ctx))
+    }
+    layer("LayerNorm(_ dim: Int, eps: Double = 1e-5) -> Module", "Layer normalisation over the last axis, with weight and bias.") { a, _ in
+        try LayerNorm(try a[0].asInt(), eps: try a[1].asDouble())
+    }
+    layer("Embedding(_ count: Int, _ dim: Int, seed: Int? = nil) -> Module", "A lookup table of count vectors of size dim.") { a, ctx in
+        try Embedding(try a[0].asInt(), try a[1].asInt(), key: try layerKey(a[2], ctx))
+    }
+    layer("Sequential(_ layers: [Module]) -> Module",
+          "Layers applied in order; children are named 0, 1, ... Also written with one layer per line: `Sequential { Linear(64, 128); ReLU() }`.") { a, _ in
+        Sequential(try a[0].elements().map { try $0.asModule() })
+    }
+    layer("MLP(input: Int, hidden: [Int], output: Int, dropout: Double = 0) -> Module",
+          "A multi-layer perceptron with ReLU between its Linear layers.") { a, _ in
+        try MLP(input: try a[0].asInt(), hidden: try a[1].asShape(), output: try a[2].asInt(), dropout: try a[3].asDouble())
+    }
+
+    r.function("valueAndGrad(_ model: Module, _ loss: (Module) -> Tensor) -> (Tensor, [String: Tensor])",
+               "The loss of model and its gradients by parameter path (trainable parameters only): `let (loss, grads) = valueAndGrad(mlp) { m in crossEntropy(m(x), y) }`.") { a, ctx in
+        let module = try a[0].asModule()
+        let object = a[0]
+        let (value, grads) = try KoanNN.valueAndGrad(module) { _ in try ctx.call(a[1], object).asTensor() }
+        var d = OrderedDict()
+        for (path, g) in grads { d.set(.string(path), .tensor(g)) }
+        return .tuple(TupleValue([.tensor(value), .dict(d)]))
+    }
+
+    func optimizer(_ signature: String, _ name: String, _ doc: String, _ make: @escaping ([Value]) throws -> any Optimizer) {
+        r.function(signature, doc) { a, _ in .object(OptimizerObject(try make(a), name: name)) }
+    }
+    optimizer("SGD(lr: Double, momentum: Double = 0, nesterov: Bool = false, weightDecay: Double = 0) -> Optimizer", "SGD",
+              "Stochastic gradient descent, as torch.optim.SGD.") { a in
+        try SGD(lr: try a[0].asDouble(), momentum: try a[1].asDouble(), nesterov: try a[2].asBool(), weightDecay: try a[3].asDouble())
+    }
+    optimizer("Adam(lr: Double = 0.001, weightDecay: Double = 0) -> Optimizer", "Adam", "Adam with L2 weight decay, as torch.optim.Adam.") { a in
+        try Adam(lr: try a[0].asDouble(), weightDecay: try a[1].asDouble())
+    }
+    optimizer("AdamW(lr: Double = 0.001, weightDecay: Double = 0.01) -> Optimizer", "AdamW",
+              "Adam with decoupled weight decay, as torch.optim.AdamW; biases and norm weights are not decayed.") { a in
+        try AdamW(lr: try a[0].asDouble(), weightDecay: try a[1].asDouble())
+    }
+    r.member([.object], "update(_ model: Module, _ grads: [String: Tensor])",
+             "Applies one optimizer step to the model's trainable parameters.", .method { v, a, _ in
+        guard case .object(let o as OptimizerObject) = v else { throw Fault(.type, "update(_:_:) is a method of optimizers") }
+        let module = try a[0].asModule()
+        guard case .dict(let d) = a[1] else { throw Fault(.type, "grads must be a dictionary [String: Tensor]") }
+        var grads: [String: Tensor] = [:]
+        for (k, g) in zip(d.keys, d.values) { grads[try k.asString()] = try g.asTensor() }
+        let updated = try o.optimizer.update(module.trainableParameters, grads: grads)
+        try module.update(parameters: Dictionary(updated.map { ($0.path, $0.tensor) }, uniquingKeysWith: { a, _ in a }))
+        return .void
+    })
+
+    // Members of modules
+    func moduleMember(_ sig: String, _ doc: String, _ body: @escaping (Module, [Value]) throws -> Value) {
+        r.member([.object], sig, doc, .method { v, a, _ in try body(try v.asModule(), a) })
+    }
+    r.member([.object], "parameterCount: Int", "The number of parameters of a module.", .property { v, _ in
+        .int(try v.asModule().parameterCount)
+    })
+    r.member([.object], "parameters: [String: Tensor]", "A module's parameters by dotted path (\"layers.0.weight\").", .property { v, _ in
+        var d = OrderedDict()
+        for (path, t) in try v.asModule().parameters { d.set(.string(path), .tensor(t)) }
+        return .dict(d)
+    })
+    moduleMember("freeze(except paths: [String] = [])", "Freezes every parameter except those under the given path prefixes.") { m, a in
+        try m.freeze(except: try a[0].elements().map { try $0.asString() })
+        return .void
+    }
+    moduleMember("unfreeze()", "Makes every parameter trainable again.") { m, _ in m.unfreeze(); return .void }
+    moduleMember("train()", "Training mode (dropout active, batch statistics).") { m, _ in m.train(); return .void }
+    moduleMember("eval()", "Evaluation mode (dropout off, running statistics).") { m, _ in m.eval(); return .void }
+
+    // Datasets
+    r.function("Dataset.digits() -> Dataset",
+               "The 1,797 8×8 handwritten digits (UCI, CC BY 4.0, via scikit-learn), features 0…16 as [1797, 64], labels 0…9.") { _, _ in
+        .object(DatasetObject(try Dataset.digits()))
+    }
+    r.function("Dataset.csv(_ path: String, label: String) -> Dataset", "A dataset from a CSV file with a header: numeric features, the label column by name.") { a, _ in
+        .object(DatasetObject(try Dataset.csv(path: try a[0].asString(), label: try a[1].asString())))
+    }
+    r.member([.object], "split(_ fraction: Double, seed: Int = 0) -> (Dataset, Dataset)",
+             "Shuffles with seed and splits into (train, test), fraction going to train.", .method { v, a, _ in
+        let (train, test) = try v.asDataset().split(try a[0].asDouble(), seed: UInt64(bitPattern: Int64(try a[1].asInt())))
+        return .tuple(TupleValue([.object(DatasetObject(train)), .object(DatasetObject(test))]))
+    })
+    r.member([.object], "batches(_ size: Int, shuffle: Bool = false, seed: Int = 0) -> [(Tensor, Tensor)]",
+             "The dataset in batches of (features, labels).", .method { v, a, _ in
+        let batches = try v.asDataset().batches(try a[0].asInt(), shuffle: try a[1].asBool(), seed: UInt64(bitPattern: Int64(try a[2].asInt())))
+        return .array(batches.map { .tuple(TupleValue([.tensor(Tensor($0.x)), .tensor(Tensor($0.y))])) })
+    })
+    r.member([.object], "features: Tensor", "A dataset's features.", .property { v, _ in .tensor(Tensor(try v.asDataset().features)) })
+    // One `labels` for every object that has labels (names must resolve to one member).
+    r.member([.object], "labels: Any", "A dataset's labels (a tensor), or a confusion matrix's class labels.", .property { v, _ in
+        if case .object(let o as FigureObject) = v, let labels = o.values["labels"] { return labels }
+        return .tensor(Tensor(try v.asDataset().labels))
+    })
+}
