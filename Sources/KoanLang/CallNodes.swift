@@ -120,11 +120,13 @@ func evalArgumentValues(_ args: [ArgumentExpr], _ rt: Runtime, _ f: Frame) throw
     return out
 }
 
-/// Member resolution at one call site, cached by the receiver's kind (the labels are fixed).
+/// Member resolution at one call site, cached by the receiver's kind and, for library
+/// objects, their class (the labels are fixed).
 final class MemberSite {
     let name: String
     let labels: [Argument]
     @exclusivity(unchecked) private var cachedKind: ValueKind?
+    @exclusivity(unchecked) private var cachedClass: ObjectIdentifier?
     @exclusivity(unchecked) private var cached: ResolvedMember?
 
     init(name: String, args: [ArgumentExpr]) {
@@ -132,10 +134,13 @@ final class MemberSite {
         self.labels = args.map { Argument(label: $0.label, value: .void, trailing: $0.trailing) }
     }
 
-    /// The member for this kind and its argument plan; nil when the name is only a property.
-    func resolve(_ kind: ValueKind, _ registry: Registry) throws -> ResolvedMember? {
-        if kind == cachedKind, let c = cached { return c }
-        let entries = registry.members(named: name, for: kind)
+    /// The member for this receiver and its argument plan; nil when the name is only a property.
+    func resolve(_ receiver: Value, _ registry: Registry) throws -> ResolvedMember? {
+        let kind = receiver.kind
+        var objectClass: ObjectIdentifier?
+        if case .object(let o) = receiver { objectClass = ObjectIdentifier(type(of: o)) }
+        if kind == cachedKind, objectClass == cachedClass, let c = cached { return c }
+        let entries = registry.members(named: name, for: receiver)
         if entries.isEmpty { return nil }
         var firstError: Fault?
         for entry in entries {
@@ -143,7 +148,7 @@ final class MemberSite {
             switch matchArguments(entry.params.map(\.shape), labels) {
             case .success(let plan):
                 let resolved = ResolvedMember(entry, plan)
-                cachedKind = kind; cached = resolved
+                cachedKind = kind; cachedClass = objectClass; cached = resolved
                 return resolved
             case .failure(let fault): if firstError == nil { firstError = fault }
             }
@@ -167,7 +172,7 @@ final class MethodCall: Expr {
         let recv = try receiver.eval(rt, f)
         let values = try evalArgumentValues(args, rt, f)
         let resolved: ResolvedMember?
-        do { resolved = try site.resolve(recv.kind, rt.registry) } catch { throw error.positioned(span) }
+        do { resolved = try site.resolve(recv, rt.registry) } catch { throw error.positioned(span) }
         if let resolved {
             let context = CallContext(runtime: rt, span: span, frame: f)
             do {
@@ -230,7 +235,7 @@ final class MutatingCall: Expr {
     /// Calls the member on the receiver being mutated, with the call's argument values.
     private func apply(_ recv: inout Value, _ values: [Value], _ rt: Runtime, _ f: Frame) throws -> Value {
         let resolved: ResolvedMember?
-        do { resolved = try site.resolve(recv.kind, rt.registry) } catch { throw error.positioned(span) }
+        do { resolved = try site.resolve(recv, rt.registry) } catch { throw error.positioned(span) }
         guard let resolved else {
             throw KoanError.failure(.type, noMember(recv, site.name), at: span)
         }
@@ -261,7 +266,7 @@ final class MemberGet: Expr {
             if let i = Int(name), i >= 0, i < t.elements.count { return t.elements[i] }
             if let i = t.index(ofLabel: name) { return t.elements[i] }
         }
-        let entries = rt.registry.members(named: name, for: v.kind)
+        let entries = rt.registry.members(named: name, for: v)
         if entries.isEmpty { throw KoanError.failure(.type, noMember(v, name), at: span) }
         let properties = entries.filter(\.isProperty)
         if !properties.isEmpty {

@@ -50,8 +50,8 @@ extension Interpreter {
         var kind: ValueKind?
         var labels: [String] = []
         if let value = workspace.existing(receiver)?.value {
-            kind = value.kind
             if case .tuple(let t) = value { labels = (t.labels ?? []).filter { !$0.isEmpty } }
+            return registry.memberNames(for: value) + labels
         } else if receiver.isEmpty, dot > 0 {
             switch text.scalars[dot - 1] {
             case "\"": kind = .string

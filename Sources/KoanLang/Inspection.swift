@@ -34,7 +34,7 @@ extension Interpreter {
         let receiver = text.string(receiverStart, dot)
         if let c = registry.constants["\(receiver).\(name)"] { return "\(c.signature)\n\(c.doc)" }
         if let value = workspace.existing(receiver)?.value {
-            let entries = registry.members(named: name, for: value.kind)
+            let entries = registry.members(named: name, for: value)
             guard !entries.isEmpty else { return nil }
             return entries.map { "\($0.signature)\n\($0.doc)" }.joined(separator: "\n\n")
         }

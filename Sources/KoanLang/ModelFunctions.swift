@@ -155,9 +155,9 @@ func registerModelFunctions(_ r: Registry) {
               "Adam with decoupled weight decay, as torch.optim.AdamW; biases and norm weights are not decayed.") { a in
         try AdamW(lr: try a[0].asDouble(), weightDecay: try a[1].asDouble())
     }
-    r.member([.object], "update(_ model: Module, _ grads: [String: Tensor])",
+    r.member(of: OptimizerObject.self, "update(_ model: Module, _ grads: [String: Tensor])",
              "Applies one optimizer step to the model's trainable parameters.", .method { v, a, _ in
-        guard case .object(let o as OptimizerObject) = v else { throw Fault(.type, "update(_:_:) is a method of optimizers") }
+        guard case .object(let o as OptimizerObject) = v else { throw Fault(.type, noMember(v, "update")) }
         let module = try a[0].asModule()
         guard case .dict(let d) = a[1] else { throw Fault(.type, "grads must be a dictionary [String: Tensor]") }
         var grads: [String: Tensor] = [:]
@@ -169,12 +169,12 @@ func registerModelFunctions(_ r: Registry) {
 
     // Members of modules
     func moduleMember(_ sig: String, _ doc: String, _ body: @escaping (Module, [Value]) throws -> Value) {
-        r.member([.object], sig, doc, .method { v, a, _ in try body(try v.asModule(), a) })
+        r.member(of: ModuleObject.self, sig, doc, .method { v, a, _ in try body(try v.asModule(), a) })
     }
-    r.member([.object], "parameterCount: Int", "The number of parameters of a module.", .property { v, _ in
+    r.member(of: ModuleObject.self, "parameterCount: Int", "The number of parameters of a module.", .property { v, _ in
         .int(try v.asModule().parameterCount)
     })
-    r.member([.object], "parameters: [String: Tensor]", "A module's parameters by dotted path (\"layers.0.weight\").", .property { v, _ in
+    r.member(of: ModuleObject.self, "parameters: [String: Tensor]", "A module's parameters by dotted path (\"layers.0.weight\").", .property { v, _ in
         var d = OrderedDict()
         for (path, t) in try v.asModule().parameters { d.set(.string(path), .tensor(t)) }
         return .dict(d)
@@ -195,20 +195,16 @@ func registerModelFunctions(_ r: Registry) {
     r.function("Dataset.csv(_ path: String, label: String) -> Dataset", "A dataset from a CSV file with a header: numeric features, the label column by name.") { a, _ in
         .object(DatasetObject(try Dataset.csv(path: try a[0].asString(), label: try a[1].asString())))
     }
-    r.member([.object], "split(_ fraction: Double, seed: Int = 0) -> (Dataset, Dataset)",
+    r.member(of: DatasetObject.self, "split(_ fraction: Double, seed: Int = 0) -> (Dataset, Dataset)",
              "Shuffles with seed and splits into (train, test), fraction going to train.", .method { v, a, _ in
         let (train, test) = try v.asDataset().split(try a[0].asDouble(), seed: UInt64(bitPattern: Int64(try a[1].asInt())))
         return .tuple(TupleValue([.object(DatasetObject(train)), .object(DatasetObject(test))]))
     })
-    r.member([.object], "batches(_ size: Int, shuffle: Bool = false, seed: Int = 0) -> [(Tensor, Tensor)]",
+    r.member(of: DatasetObject.self, "batches(_ size: Int, shuffle: Bool = false, seed: Int = 0) -> [(Tensor, Tensor)]",
              "The dataset in batches of (features, labels).", .method { v, a, _ in
         let batches = try v.asDataset().batches(try a[0].asInt(), shuffle: try a[1].asBool(), seed: UInt64(bitPattern: Int64(try a[2].asInt())))
         return .array(batches.map { .tuple(TupleValue([.tensor(Tensor($0.x)), .tensor(Tensor($0.y))])) })
     })
-    r.member([.object], "features: Tensor", "A dataset's features.", .property { v, _ in .tensor(Tensor(try v.asDataset().features)) })
-    // One `labels` for every object that has labels (names must resolve to one member).
-    r.member([.object], "labels: Any", "A dataset's labels (a tensor), or a confusion matrix's class labels.", .property { v, _ in
-        if case .object(let o as FigureObject) = v, let labels = o.values["labels"] { return labels }
-        return .tensor(Tensor(try v.asDataset().labels))
-    })
+    r.member(of: DatasetObject.self, "features: Tensor", "A dataset's features.", .property { v, _ in .tensor(Tensor(try v.asDataset().features)) })
+    r.member(of: DatasetObject.self, "labels: Tensor", "A dataset's labels.", .property { v, _ in .tensor(Tensor(try v.asDataset().labels)) })
 }

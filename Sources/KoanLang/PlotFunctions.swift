@@ -91,14 +91,17 @@ func registerPlotFunctions(_ r: Registry) {
         ctx.display.show(a[0].mimeBundle, displayID: nil, update: false)
         return .void
     }
-    r.member([.object], "matrix: [[Double]]", "The confusion matrix's counts (or rates): rows are true classes, columns predicted.", .property { v, _ in
-        guard case .object(let o as FigureObject) = v, let x = o.values["matrix"] else {
-            throw Fault(.type, "only a confusion matrix has 'matrix'")
-        }
-        return x
-    })
-    r.member([.object], "save(_ path: String)", "Writes a figure as .svg, .png or .json (Vega-Lite) by the path's extension.", .method { v, a, _ in
-        guard case .object(let o as FigureObject) = v else { throw Fault(.type, "only figures (and tensors) can be saved") }
+    for (name, doc) in [("matrix", "The confusion matrix's counts (or rates): rows are true classes, columns predicted."),
+                        ("labels", "The class labels of a confusion matrix's rows and columns.")] {
+        r.member(of: FigureObject.self, "\(name): [Any]", doc, .property { v, _ in
+            guard case .object(let o as FigureObject) = v, let x = o.values[name] else {
+                throw Fault(.type, "only a confusion matrix has '\(name)'")
+            }
+            return x
+        })
+    }
+    r.member(of: FigureObject.self, "save(_ path: String)", "Writes a figure as .svg, .png or .json (Vega-Lite) by the path's extension.", .method { v, a, _ in
+        guard case .object(let o as FigureObject) = v else { throw Fault(.type, noMember(v, "save")) }
         try o.figure.save(try a[0].asString())
         return .void
     })

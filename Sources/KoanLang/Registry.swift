@@ -30,12 +30,22 @@ struct Member {
     }
     let name: String
     let kinds: Set<ValueKind>
+    /// For members of library objects: the one class of object they belong to (nil: any).
+    let objectClass: (any KoanObject.Type)?
     let params: [ParamSpec]
     let signature: String
     let doc: String
     let implementation: Implementation
     var isProperty: Bool { if case .property = implementation { return true }; return false }
     var isMutating: Bool { if case .mutating = implementation { return true }; return false }
+
+    /// Whether this member applies to `value` (its kind, and its object class when set).
+    func applies(to value: Value) -> Bool {
+        guard kinds.contains(value.kind) else { return false }
+        guard let objectClass else { return true }
+        if case .object(let o) = value { return type(of: o) == objectClass }
+        return false
+    }
 }
 
 /// A named constant: `Int.max`, `Double.pi`, `standardError`.
@@ -85,8 +95,17 @@ final class Registry {
     func member(_ kinds: Set<ValueKind>, _ signature: String, _ doc: String, _ implementation: Member.Implementation) {
         let parsed = SignatureParser.parse(signature)
         members[parsed.name, default: []].append(
-            Member(name: parsed.name, kinds: kinds, params: parsed.params, signature: signature, doc: doc,
+            Member(name: parsed.name, kinds: kinds, objectClass: nil, params: parsed.params, signature: signature, doc: doc,
                    implementation: implementation))
+    }
+
+    /// A member of one class of library object (`figure.save(_:)`, `opt.update(_:_:)`):
+    /// objects of other classes do not have it, so two classes may use the same name.
+    func member(of objectClass: any KoanObject.Type, _ signature: String, _ doc: String, _ implementation: Member.Implementation) {
+        let parsed = SignatureParser.parse(signature)
+        members[parsed.name, default: []].append(
+            Member(name: parsed.name, kinds: [.object], objectClass: objectClass, params: parsed.params, signature: signature,
+                   doc: doc, implementation: implementation))
     }
 
     func constant(_ signature: String, _ doc: String, _ value: Value) {
@@ -94,14 +113,24 @@ final class Registry {
         constants[name] = Constant(name: name, signature: signature, doc: doc, value: value)
     }
 
-    /// Members with this name applicable to a value of this kind.
+    /// Members with this name applicable to this value (by kind, and object class for objects).
+    func members(named name: String, for value: Value) -> [Member] {
+        (members[name] ?? []).filter { $0.applies(to: value) }
+    }
+
+    /// Members with this name applicable to values of a kind, whatever their object class.
     func members(named name: String, for kind: ValueKind) -> [Member] {
         (members[name] ?? []).filter { $0.kinds.contains(kind) }
     }
 
-    /// Every member name applicable to a kind (completion).
+    /// Every member name applicable to a value (completion).
+    func memberNames(for value: Value) -> [String] {
+        members.values.flatMap { $0 }.filter { $0.applies(to: value) }.map(\.name)
+    }
+
+    /// Every member name applicable to a kind (completion without a value).
     func memberNames(for kind: ValueKind) -> [String] {
-        members.values.flatMap { $0 }.filter { $0.kinds.contains(kind) }.map(\.name)
+        members.values.flatMap { $0 }.filter { $0.kinds.contains(kind) && $0.objectClass == nil }.map(\.name)
     }
 
     /// Whether some member of this name mutates its receiver (lowering uses it to treat

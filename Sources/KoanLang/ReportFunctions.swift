@@ -64,9 +64,9 @@ func registerReportFunctions(_ r: Registry) {
     r.function("auc(_ x: [Double], _ y: [Double]) -> Double", "The area under a curve by the trapezoidal rule, as scikit-learn's auc.") { a, _ in
         .double(try auc(x: try curveScores(a[0]), y: try curveScores(a[1])))
     }
-    r.member([.object], "dictionary: [String: Any]", "A report's numbers as nested dictionaries, like output_dict=True.", .property { v, _ in
+    r.member(of: RichText.self, "dictionary: [String: Any]", "A report's numbers as nested dictionaries, like output_dict=True.", .property { v, _ in
         guard case .object(let o as RichText) = v, let fields = o.fields else {
-            throw Fault(.type, "only reports have a dictionary form")
+            throw Fault(.type, "value of type '\(v.typeName)' has no dictionary form")
         }
         return fields
     })
