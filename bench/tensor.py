@@ -94,7 +94,10 @@ def main():
     if not os.path.exists(args.bench_bin):
         sys.exit(f"{args.bench_bin} not found: swift build -c release --scratch-path .build-release --product koan-bench")
     cmd = [args.bench_bin] + (["--quick"] if args.quick else [])
-    swift = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)["results"]
+    out = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    if "error" in out:
+        sys.exit(f"koan-bench failed: {out['error']}")
+    swift = out["results"]
     rows = [(r["workload"], r["size"], r["threads"], r["impl"], r["seconds"]) for r in swift]
     sizes = [64, 256, 512] if args.quick else [64, 128, 256, 512, 1024, 2048]
     counts = [1_000, 1_000_000] if args.quick else [1_000, 10_000, 100_000, 1_000_000, 10_000_000]
