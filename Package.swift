@@ -31,10 +31,11 @@ let package = Package(
         ),
         .target(name: "KoanTensor", dependencies: ["CBLAS", "CZlib"]),
         .target(name: "KoanAutograd", dependencies: ["KoanTensor"]),
-        .target(name: "KoanNN", dependencies: ["KoanAutograd", "KoanTensor"]),
+        .target(name: "KoanMarkup"),
+        .target(name: "KoanNN", dependencies: ["KoanAutograd", "KoanTensor", "KoanMarkup"]),
         .target(name: "KoanData", dependencies: ["KoanTensor"], resources: [.copy("Resources")]),
         .target(name: "KoanTrain", dependencies: ["KoanAutograd", "KoanTensor"]),
-        .target(name: "KoanMetrics"),
+        .target(name: "KoanMetrics", dependencies: ["KoanMarkup"]),
         .systemLibrary(
             name: "CRsvg",
             pkgConfig: "librsvg-2.0",
@@ -52,7 +53,7 @@ let package = Package(
         .target(
             name: "KoanLang",
             dependencies: [
-                "KoanTensor", "KoanAutograd", "KoanMetrics", "KoanPlot", "KoanNN", "KoanData", "KoanTrain",
+                "KoanTensor", "KoanAutograd", "KoanMetrics", "KoanPlot", "KoanNN", "KoanData", "KoanTrain", "KoanMarkup",
                 .product(name: "SwiftParser", package: "swift-syntax"),
                 .product(name: "SwiftSyntax", package: "swift-syntax"),
                 .product(name: "SwiftOperators", package: "swift-syntax"),

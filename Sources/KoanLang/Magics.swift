@@ -1,3 +1,4 @@
+import KoanMarkup
 import KoanTensor
 
 /// Magic lines: `%workspace`, `%who`, `%time <stmt>`, `%reset`, `%help <name>`,
@@ -153,7 +154,7 @@ extension Interpreter {
         let plain = table.map(line).joined(separator: "\n")
         var html = "<table><thead><tr>" + table[0].map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>"
         for r in table.dropFirst() {
-            html += "<tr>" + r.map { "<td><code>\(htmlEscape($0))</code></td>" }.joined() + "</tr>"
+            html += "<tr>" + r.map { "<td><code>\(htmlEscaped($0))</code></td>" }.joined() + "</tr>"
         }
         html += "</tbody></table>"
         return MimeBundle(["text/plain": .text(plain), "text/html": .text(html)])

@@ -1,3 +1,4 @@
+import KoanMarkup
 import KoanAutograd
 import KoanData
 import KoanNN
@@ -28,11 +29,11 @@ final class ModuleObject: CallableObject {
         "\(module.description)\n\(module.parameterCount) parameters (\(module.trainableParameterCount) trainable)"
     }
     var richRepresentations: [String: MimeData] {
-        var html = "<table><caption>\(htmlEscape(module.layerName)): \(module.parameterCount) parameters, \(module.trainableParameterCount) trainable</caption>"
+        var html = "<table><caption>\(htmlEscaped(module.layerName)): \(module.parameterCount) parameters, \(module.trainableParameterCount) trainable</caption>"
         html += "<thead><tr><th>parameter</th><th>shape</th><th>count</th><th>trainable</th></tr></thead><tbody>"
         let trainable = Set(module.trainableParameters.map(\.path))
         for (path, t) in module.parameters {
-            html += "<tr><td><code>\(htmlEscape(path))</code></td><td>\(t.shape)</td><td>\(t.data.count)</td><td>\(trainable.contains(path) ? "yes" : "no")</td></tr>"
+            html += "<tr><td><code>\(htmlEscaped(path))</code></td><td>\(t.shape)</td><td>\(t.data.count)</td><td>\(trainable.contains(path) ? "yes" : "no")</td></tr>"
         }
         return ["text/html": .text(html + "</tbody></table>")]
     }

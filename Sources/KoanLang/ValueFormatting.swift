@@ -102,18 +102,3 @@ final class StreamToken: KoanObject {
     var description: String { stream == .stderr ? "standardError" : "standardOutput" }
     var richRepresentations: [String: MimeData] { [:] }
 }
-
-/// Escapes text for HTML output.
-func htmlEscape(_ s: String) -> String {
-    var out = ""
-    for c in s {
-        switch c {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        default: out.append(c)
-        }
-    }
-    return out
-}

@@ -1,3 +1,4 @@
+import KoanMarkup
 /// Text and HTML layout shared by scikit-learn's and seqeval's reports.
 enum ReportText {
     static let headers = ["precision", "recall", "f1-score", "support"]
@@ -28,25 +29,11 @@ enum ReportText {
         max(names.map(PyFormat.length).max() ?? 0, PyFormat.length("weighted avg"), digits)
     }
 
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(ch)
-            }
-        }
-        return out
-    }
 
     /// One HTML table row; `nil` cells are left empty.
     static func htmlRow(_ name: String, _ values: [Double?], _ support: Int, digits: Int, className: String? = nil) -> String {
         var html = className.map { "<tr class=\"\($0)\">" } ?? "<tr>"
-        html += "<th>\(escape(name))</th>"
+        html += "<th>\(htmlEscaped(name))</th>"
         for value in values { html += "<td>\(value.map { PyFormat.fixed($0, digits: digits) } ?? "")</td>" }
         return html + "<td>\(support)</td></tr>"
     }

@@ -1,3 +1,4 @@
+import KoanMarkup
 import KoanAutograd
 import KoanTensor
 
@@ -29,20 +30,6 @@ func grouped(_ n: Int) -> String {
         out.append(ch)
     }
     return (n < 0 ? "-" : "") + out
-}
-
-func escapeHTML(_ s: String) -> String {
-    var o = ""
-    for ch in s {
-        switch ch {
-        case "&": o += "&amp;"
-        case "<": o += "&lt;"
-        case ">": o += "&gt;"
-        case "\"": o += "&quot;"
-        default: o.append(ch)
-        }
-    }
-    return o
 }
 
 extension Module {
@@ -127,8 +114,8 @@ extension Array where Element == SummaryRow {
             + "<th style=\"text-align:right\">Params</th><th style=\"text-align:right\">Trainable</th></tr></thead>\n<tbody>\n"
         for r in self {
             let depth = Swift.max(r.path.split(separator: ".").count - 1, 0)
-            h += "<tr><td style=\"padding-left:\(depth)em\"><code>\(escapeHTML(r.path))</code></td>"
-                + "<td>\(escapeHTML(r.layer))</td><td>\(r.outputShape.map { "\($0)" } ?? "-")</td>"
+            h += "<tr><td style=\"padding-left:\(depth)em\"><code>\(htmlEscaped(r.path))</code></td>"
+                + "<td>\(htmlEscaped(r.layer))</td><td>\(r.outputShape.map { "\($0)" } ?? "-")</td>"
                 + "<td style=\"text-align:right\">\(grouped(r.parameters))</td>"
                 + "<td style=\"text-align:right\">\(grouped(r.trainable))</td></tr>\n"
         }
