@@ -34,6 +34,22 @@ fileprivate struct PoolGeometry {
         OW = (W + 2 * pw - kw) / sw + 1
         outputShape = Array(input.dropLast(2)) + [OH, OW]
     }
+
+    /// Visits the average-pooling windows of one plane: the output offset, the input rows
+    /// and columns inside the image, and the divisor (the window counted with its padding,
+    /// torch's `count_include_pad=True`). Forward and backward share it.
+    @inline(__always)
+    func forEachAverageWindow(_ body: (_ out: Int, _ rows: Range<Int>, _ cols: Range<Int>, _ divisor: Int) -> Void) {
+        for oh in 0..<OH {
+            let h0 = oh * sh - ph
+            let h1 = min(h0 + kh, H + ph)
+            for ow in 0..<OW {
+                let w0 = ow * sw - pw
+                let w1 = min(w0 + kw, W + pw)
+                body(oh * OW + ow, max(h0, 0)..<min(h1, H), max(w0, 0)..<min(w1, W), (h1 - h0) * (w1 - w0))
+            }
+        }
+    }
 }
 
 fileprivate func poolDTypes(_ op: String, _ d: DType) throws -> DType {
@@ -146,19 +162,12 @@ public func avgPool2d(_ input: NDArray, kernel: (Int, Int), stride: (Int, Int)?,
         parallelFor(g.planes, grain: max(1, 8_192 / max(1, L * g.kh * g.kw))) { r in
             for plane in r {
                 let src = px + plane * HW
-                for oh in 0..<g.OH {
-                    let h0 = oh * g.sh - g.ph
-                    let h1 = min(h0 + g.kh, g.H + g.ph)
-                    for ow in 0..<g.OW {
-                        let w0 = ow * g.sw - g.pw
-                        let w1 = min(w0 + g.kw, g.W + g.pw)
-                        let size = T((h1 - h0) * (w1 - w0))
-                        var s: T = 0
-                        for ih in max(h0, 0)..<min(h1, g.H) {
-                            for iw in max(w0, 0)..<min(w1, g.W) { s += src[ih * g.W + iw] }
-                        }
-                        py[plane * L + oh * g.OW + ow] = s / size
+                g.forEachAverageWindow { o, rows, cols, divisor in
+                    var s: T = 0
+                    for ih in rows {
+                        for iw in cols { s += src[ih * g.W + iw] }
                     }
+                    py[plane * L + o] = s / T(divisor)
                 }
             }
         }
@@ -188,16 +197,10 @@ public func avgPool2dBackward(gradOutput: NDArray, inputShape: [Int], kernel: (I
         parallelFor(g.planes, grain: max(1, 8_192 / max(1, L * g.kh * g.kw))) { r in
             for plane in r {
                 let dst = pdx + plane * HW
-                for oh in 0..<g.OH {
-                    let h0 = oh * g.sh - g.ph
-                    let h1 = min(h0 + g.kh, g.H + g.ph)
-                    for ow in 0..<g.OW {
-                        let w0 = ow * g.sw - g.pw
-                        let w1 = min(w0 + g.kw, g.W + g.pw)
-                        let v = pdy[plane * L + oh * g.OW + ow] / T((h1 - h0) * (w1 - w0))
-                        for ih in max(h0, 0)..<min(h1, g.H) {
-                            for iw in max(w0, 0)..<min(w1, g.W) { dst[ih * g.W + iw] += v }
-                        }
+                g.forEachAverageWindow { o, rows, cols, divisor in
+                    let v = pdy[plane * L + o] / T(divisor)
+                    for ih in rows {
+                        for iw in cols { dst[ih * g.W + iw] += v }
                     }
                 }
             }
