@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "KoanMarkup"),
         .target(name: "KoanNN", dependencies: ["KoanAutograd", "KoanTensor", "KoanMarkup"]),
         .target(name: "KoanData", dependencies: ["KoanTensor"], resources: [.copy("Resources")]),
-        .target(name: "KoanTrain", dependencies: ["KoanAutograd", "KoanTensor"]),
+        .target(name: "KoanTrain", dependencies: ["KoanAutograd", "KoanTensor", "KoanNN", "KoanData"]),
         .target(name: "KoanMetrics", dependencies: ["KoanMarkup"]),
         .systemLibrary(
             name: "CRsvg",

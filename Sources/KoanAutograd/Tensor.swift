@@ -174,3 +174,20 @@ func recording(_ out: NDArray, _ xs: [Tensor]) -> [Node?]? {
 func recordingEnabled(_ a: Tensor) -> Bool {
     a.node != nil && a.dtype.isFloatingPoint && GradMode.isEnabled
 }
+
+// MARK: - Ops defined outside this module
+
+extension Tensor {
+    /// A differentiable op defined elsewhere (a fused attention kernel, a recurrent cell):
+    /// `output` is its forward result, computed by the caller on the inputs' arrays, and
+    /// `backward` maps the gradient of `output` to one gradient per input (nil for an input
+    /// that needs none), each of the input's shape. Nothing is recorded when no input needs
+    /// a gradient, the output is not floating point, or grad mode is off.
+    ///
+    ///     let y = Tensor.custom("double", inputs: [x], output: try x.data * 2) { g in [try g * 2] }
+    public static func custom(_ op: String, inputs: [Tensor], output: NDArray,
+                              backward: @escaping (NDArray) throws -> [NDArray?]) -> Tensor {
+        guard let parents = recording(output, inputs) else { return Tensor(output) }
+        return Tensor(output, node: Node(parents: parents, op: op, output: output, backward: backward))
+    }
+}

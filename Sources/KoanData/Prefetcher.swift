@@ -24,13 +24,15 @@ public final class Prefetcher: Sendable {
         var pending: PendingBatch?
     }
 
-    /// Starts preparing batch 0 immediately in the background.
+    /// Starts preparing batch `first` (0 unless resuming part-way through an epoch)
+    /// immediately in the background.
     ///
     ///     let loader = Prefetcher(try ds.batchPlan(16))
-    public init(_ plan: BatchPlan) {
+    public init(_ plan: BatchPlan, startingAt first: Int = 0) {
         self.plan = plan
         consumer.withLock { state in
-            if plan.count > 0 { state.pending = start(0) }
+            state.nextIndex = max(0, first)
+            if state.nextIndex < plan.count { state.pending = start(state.nextIndex) }
         }
     }
 

@@ -95,8 +95,13 @@ public final class Interpreter: @unchecked Sendable {
         let frame = Frame(slotCount: program.slotCount, name: "top level")
         for statement in program.hoisted + program.statements {
             _ = try statement.exec(rt, frame)
+            // A long call that stops early on an interrupt (`fit`, `generate`) returns what it
+            // has, so its binding is made; the cell still ends as interrupted.
+            try rt.checkInterrupt(statement.span)
         }
-        return (try program.result?.eval(rt, frame), !file.statements.isEmpty)
+        let value = try program.result?.eval(rt, frame)
+        if let result = program.result { try rt.checkInterrupt(result.span) }
+        return (value, !file.statements.isEmpty)
     }
 
     func failure(_ error: Error, cell: Int) -> KoanFailure {

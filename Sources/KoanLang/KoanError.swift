@@ -121,6 +121,13 @@ extension Error {
         }
         if let d = self as? DataError { return .failure(.value, d.description, at: span) }
         if let o = self as? OptimError { return .failure(.value, o.description, at: span) }
+        if let t = self as? TrainError {
+            switch t {
+            case .outputMismatch: return .failure(.shape, t.description, at: span)
+            case .checkpoint: return .failure(.io, t.description, at: span)
+            default: return .failure(.value, t.description, at: span)
+            }
+        }
         return .failure(.runtime, "\(self)", at: span)
     }
 }

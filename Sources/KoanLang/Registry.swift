@@ -80,6 +80,7 @@ final class Registry {
         registerReportFunctions(self)
         registerPlotFunctions(self)
         registerModelFunctions(self)
+        registerTrainingFunctions(self)
     }
 
     /// Registers a builtin; `hidden` parameters are accepted but not shown in the signature.

@@ -7,7 +7,7 @@ import Glibc
 /// - `constant`: `base`.
 /// - `step(every:gamma:)`: `base * gamma^floor(s / every)` (torch `StepLR`, stepped per update; `every` < 1 counts as 1).
 /// - `exponential(gamma:)`: `base * gamma^s` (torch `ExponentialLR`, stepped per update).
-/// - `linear(warmup:total:)`, as HF `get_linear_schedule_with_warmup`:
+/// - `linear(warmup:total:)` (`total` defaults to the `totalSteps` argument), as HF `get_linear_schedule_with_warmup`:
 ///   `s < warmup`: `base * s / max(1, warmup)`; else `base * max(0, (total - s) / max(1, total - warmup))`.
 /// - `cosine(warmup:total:minLR:)`, as HF `get_cosine_schedule_with_warmup` /
 ///   `get_cosine_with_min_lr_schedule_with_warmup` (half a cycle):
@@ -23,7 +23,7 @@ public enum Schedule: Sendable, Equatable {
     case constant
     case step(every: Int, gamma: Double)
     case exponential(gamma: Double)
-    case linear(warmup: Int, total: Int)
+    case linear(warmup: Int, total: Int? = nil)
     case cosine(warmup: Int, total: Int? = nil, minLR: Double = 0)
 
     /// The learning rate at `step` (0-based) for a run of `totalSteps` updates.
@@ -40,7 +40,8 @@ public enum Schedule: Sendable, Equatable {
             return base * pow(gamma, Double(s))
         case let .linear(warmup, total):
             if s < warmup { return base * (Double(s) / Double(Swift.max(1, warmup))) }
-            return base * Swift.max(0, Double(total - s) / Double(Swift.max(1, total - warmup)))
+            let t = total ?? totalSteps
+            return base * Swift.max(0, Double(t - s) / Double(Swift.max(1, t - warmup)))
         case let .cosine(warmup, total, minLR):
             if s < warmup { return base * (Double(s) / Double(Swift.max(1, warmup))) }
             let t = total ?? totalSteps

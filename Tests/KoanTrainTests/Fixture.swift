@@ -7,9 +7,9 @@ import XCTest
 /// Loads `Fixtures/optim.json`, written by `tools/goldens/optim.py` (torch CPU). Tensors are
 /// `{"dtype": "float32", "shape": [3, 4], "data": [...]}` with Python-repr floats (exact).
 enum Fixture {
-    static func root() throws -> [String: Any] {
-        guard let url = Bundle.module.url(forResource: "optim", withExtension: "json", subdirectory: "Fixtures") else {
-            throw XCTSkip("missing Fixtures/optim.json: run tools/goldens/optim.py")
+    static func root(_ name: String = "optim") throws -> [String: Any] {
+        guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures") else {
+            throw MissingFixture(name: name)
         }
         return try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] ?? [:]
     }
@@ -71,4 +71,10 @@ func makeOptimizer(kind: String, args: [String: Any], groups: [[String: Any]]) t
                          weightDecay: d("weightDecay", 0.01), amsgrad: b("amsgrad"), noDecay: s("noDecay"), decay: s("decay"),
                          groups: pg)
     }
+}
+
+/// A committed fixture that is not in the test bundle: a failure, never a skip.
+struct MissingFixture: Error, CustomStringConvertible {
+    var name: String
+    var description: String { "missing Fixtures/\(name).json: run tools/goldens/\(name).py" }
 }

@@ -1,0 +1,130 @@
+import Glibc
+import KoanMarkup
+import KoanPlot
+import KoanTrain
+
+// The one live display of a `fit`: a progress line and a loss chart, shown once and then
+// updated in place (display_data + update_display_data with one display_id in Jupyter, a
+// redrawn line in `koan repl`, the final state in `koan run`), at most four times a second.
+
+final class FitDisplay {
+    private let display: Display
+    private let id: String
+    private var shown = false
+    private var lastDraw = -Double.infinity
+    nonisolated(unsafe) private static var counter = 0
+
+    init(_ display: Display) {
+        self.display = display
+        FitDisplay.counter += 1
+        id = "koan-fit-\(getpid())-\(FitDisplay.counter)"
+    }
+
+    /// Draws `progress` unless the last drawing was under 0.25 s ago; the final report
+    /// (the run has stopped) is always drawn.
+    func update(_ progress: FitProgress) {
+        let now = monotonicClock()
+        let final = progress.stopReason != .running
+        guard final || now - lastDraw >= 0.25 else { return }
+        lastDraw = now
+        display.show(bundle(progress), displayID: id, update: shown)
+        shown = true
+    }
+
+    private func bundle(_ p: FitProgress) -> MimeBundle {
+        let line = FitDisplay.line(p)
+        var html = "<div class=\"koan-fit\" style=\"font-family: monospace; font-size: 12px\">"
+        let fraction = p.totalSteps > 0 ? Double(p.step) / Double(p.totalSteps) : 0
+        html += "<progress value=\"\(p.step)\" max=\"\(p.totalSteps)\" style=\"width: 320px; vertical-align: middle\"></progress> "
+        html += "\(Int((fraction * 100).rounded(.down)))%<br>\(htmlEscaped(FitDisplay.details(p)))"
+        if let figure = FitDisplay.chart(p.run) { html += "<div>\(figure.svg())</div>" }
+        html += "</div>"
+        return MimeBundle(["text/plain": .text(line), "text/html": .text(html)])
+    }
+
+    /// Training loss per step (at most 400 points) and validation loss per epoch, by step.
+    static func chart(_ run: Run) -> Figure? {
+        guard run.steps.count >= 2 else { return nil }
+        let every = max(1, run.steps.count / 400)
+        let sampled = stride(from: 0, to: run.steps.count, by: every).map { run.steps[$0] }
+        var series = [Series(name: "loss", x: sampled.map { Double($0.step) }, y: sampled.map(\.loss))]
+        let validated = run.epochs.filter { $0.validationLoss != nil }
+        if !validated.isEmpty {
+            let ends = validated.map { e in Double(run.steps.last(where: { $0.epoch == e.epoch })?.step ?? 0) }
+            series.append(Series(name: "val_loss", x: ends, y: validated.map { $0.validationLoss ?? .nan }, kind: .line))
+        }
+        var figure = Figure(series: series, xLabel: "step", yLabel: "loss")
+        figure.width = 420
+        figure.height = 180
+        guard (try? figure.validate()) != nil else { return nil }
+        return figure
+    }
+
+    /// `epoch 3/20 · step 75/500 [████░░░░░░░░] 15% · loss 0.4123 · val_loss 0.3901 · val_acc 91.2% · 12,345 samples/s · 4s left`
+    static func line(_ p: FitProgress) -> String {
+        let width = 20
+        let fraction = p.totalSteps > 0 ? min(1, Double(p.step) / Double(p.totalSteps)) : 0
+        let filled = Int((fraction * Double(width)).rounded(.down))
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        return "[\(bar)] \(Int((fraction * 100).rounded(.down)))% · " + details(p)
+    }
+
+    static func details(_ p: FitProgress) -> String {
+        var parts = ["epoch \(p.epoch)/\(p.totalEpochs)", "step \(p.step)/\(p.totalSteps)"]
+        if p.smoothedLoss.isFinite { parts.append("loss \(fixed(p.smoothedLoss, 4))") }
+        if let e = p.lastEpoch {
+            if let v = e.validationLoss { parts.append("val_loss \(fixed(v, 4))") }
+            if let a = e.validationAccuracy { parts.append("val_acc \(fixed(a * 100, 1))%") }
+            else if let a = e.accuracy { parts.append("acc \(fixed(a * 100, 1))%") }
+        }
+        if p.samplesPerSecond > 0 { parts.append("\(grouped(Int(p.samplesPerSecond.rounded()))) samples/s") }
+        switch p.stopReason {
+        case .running:
+            if let r = p.remaining { parts.append("\(duration(r)) left") }
+        case .completed:
+            parts.append("done in \(duration(p.elapsed))")
+        default:
+            parts.append("\(p.stopReason)")
+        }
+        return parts.joined(separator: " · ")
+    }
+
+    static func fixed(_ x: Double, _ digits: Int) -> String {
+        guard x.isFinite else { return "\(x)" }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let r = (abs(x) * scale).rounded() / scale
+        var s = "\(Int(r))"
+        if digits > 0 {
+            var frac = "\(Int(((r - r.rounded(.down)) * scale).rounded()))"
+            while frac.count < digits { frac = "0" + frac }
+            s += "." + frac
+        }
+        return (x < 0 && r != 0 ? "-" : "") + s
+    }
+
+    static func grouped(_ n: Int) -> String {
+        let digits = Array(String(n))
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return out
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "?" }
+        if seconds < 10 { return "\(fixed(seconds, 1))s" }
+        let s = Int(seconds.rounded())
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return "\(s / 60)m \(s % 60)s" }
+        return "\(s / 3600)h \(s / 60 % 60)m"
+    }
+}
+
+func monotonicClock() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}

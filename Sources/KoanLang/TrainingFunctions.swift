@@ -1,0 +1,237 @@
+import KoanAutograd
+import KoanData
+import KoanMarkup
+import KoanMetrics
+import KoanNN
+import KoanTensor
+import KoanTrain
+
+// Training from cells: `model.fit(...)` with its options as implicit members, the `Run` it
+// returns, `evaluate`, `predict`, and reports of a model on a dataset.
+//
+//     let run = mlp.fit(train, epochs: 20, batchSize: 64, optimizer: .adamW(lr: 1e-3),
+//                       schedule: .cosine(warmup: 100), validation: test, earlyStopping: .patience(3))
+//     plot(run.history, ["loss", "val_loss"])
+//     classificationReport(mlp, on: test)
+
+/// A training run as a Koan value: its summary, history table and loss chart.
+final class RunObject: KoanObject {
+    let run: Run
+    init(_ run: Run) { self.run = run }
+    var typeName: String { "Run" }
+
+    var summary: String {
+        var s = "Run: \(run.stopReason) · \(run.epochs.count) epoch\(run.epochs.count == 1 ? "" : "s") · \(run.stepCount) steps · \(FitDisplay.duration(run.seconds))"
+        if let best = run.bestEpoch { s += " · best epoch \(best)" }
+        return s
+    }
+
+    /// Epoch rows to show: all of them up to 12, else the first 5 and the last 5.
+    private var shownRows: [Int?] {
+        let n = run.epochs.count
+        if n <= 12 { return Array(0..<n) }
+        return Array(0..<5) + [nil] + Array((n - 5)..<n)
+    }
+
+    private var columns: [(name: String, values: [Double])] {
+        run.history.filter { $0.name != "epoch" }
+    }
+
+    private func cell(_ name: String, _ v: Double) -> String {
+        guard v.isFinite else { return "" }
+        switch name {
+        case "lr": return "\(v)"
+        case "seconds": return FitDisplay.fixed(v, 2)
+        default: return FitDisplay.fixed(v, 4)
+        }
+    }
+
+    var description: String {
+        var lines = [summary]
+        guard !run.epochs.isEmpty else { return lines[0] }
+        let names = ["epoch"] + columns.map(\.name)
+        var rows: [[String]] = [names]
+        for r in shownRows {
+            guard let i = r else { rows.append(names.map { _ in "…" }); continue }
+            rows.append(["\(run.epochs[i].epoch)"] + columns.map { cell($0.name, $0.values[i]) })
+        }
+        let widths = names.indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
+        for row in rows {
+            lines.append(zip(row, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }
+                .joined(separator: "  ").trimmingSpacesAtEnd)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    var richRepresentations: [String: MimeData] {
+        var html = "<div class=\"koan-run\"><p>\(htmlEscaped(summary))</p>"
+        if !run.epochs.isEmpty {
+            html += "<table><thead><tr><th>epoch</th>" + columns.map { "<th>\(htmlEscaped($0.name))</th>" }.joined() + "</tr></thead><tbody>"
+            for r in shownRows {
+                guard let i = r else { html += "<tr><td colspan=\"\(columns.count + 1)\">…</td></tr>"; continue }
+                html += "<tr><td>\(run.epochs[i].epoch)</td>" + columns.map { "<td>\(cell($0.name, $0.values[i]))</td>" }.joined() + "</tr>"
+            }
+            html += "</tbody></table>"
+        }
+        if let figure = FitDisplay.chart(run) { html += "<div>\(figure.svg())</div>" }
+        return ["text/html": .text(html + "</div>")]
+    }
+}
+
+private extension String {
+    var trimmingSpacesAtEnd: String {
+        var s = Substring(self)
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+extension Value {
+    func asRun() throws -> Run {
+        guard case .object(let o as RunObject) = self else {
+            throw Fault(.type, "cannot convert value of type '\(typeName)' to expected argument type 'Run'")
+        }
+        return o.run
+    }
+}
+
+// MARK: Options
+
+private func optimizerOption(_ v: Value) throws -> any Optimizer {
+    if v.isNil { return try AdamW(lr: 1e-3, weightDecay: 0.01) }
+    if case .object(let o as OptimizerObject) = v { return o.optimizer }
+    let (name, a) = try OptionCase.match(v, "optimizer", [
+        "adamW(lr: Double = 0.001, weightDecay: Double = 0.01)",
+        "adam(lr: Double = 0.001, weightDecay: Double = 0)",
+        "sgd(lr: Double, momentum: Double = 0, nesterov: Bool = false, weightDecay: Double = 0)",
+    ])
+    switch name {
+    case "adamW": return try AdamW(lr: try a[0].asDouble(), weightDecay: try a[1].asDouble())
+    case "adam": return try Adam(lr: try a[0].asDouble(), weightDecay: try a[1].asDouble())
+    default: return try SGD(lr: try a[0].asDouble(), momentum: try a[1].asDouble(), nesterov: try a[2].asBool(), weightDecay: try a[3].asDouble())
+    }
+}
+
+private func scheduleOption(_ v: Value) throws -> Schedule {
+    if v.isNil { return .constant }
+    let (name, a) = try OptionCase.match(v, "schedule", [
+        "constant",
+        "cosine(warmup: Int = 0, total: Int? = nil, minLR: Double = 0)",
+        "linear(warmup: Int = 0, total: Int? = nil)",
+        "step(every: Int, gamma: Double = 0.1)",
+        "exponential(gamma: Double)",
+    ])
+    func optionalInt(_ x: Value) throws -> Int? { x.isNil ? nil : try x.asInt() }
+    switch name {
+    case "cosine": return .cosine(warmup: try a[0].asInt(), total: try optionalInt(a[1]), minLR: try a[2].asDouble())
+    case "linear": return .linear(warmup: try a[0].asInt(), total: try optionalInt(a[1]))
+    case "step": return .step(every: try a[0].asInt(), gamma: try a[1].asDouble())
+    case "exponential": return .exponential(gamma: try a[0].asDouble())
+    default: return .constant
+    }
+}
+
+private func earlyStoppingOption(_ v: Value) throws -> EarlyStopping? {
+    if v.isNil { return nil }
+    let (_, a) = try OptionCase.match(v, "earlyStopping", ["patience(_ epochs: Int, minDelta: Double = 0, restoreBest: Bool = true)"])
+    return EarlyStopping(patience: try a[0].asInt(), minDelta: try a[1].asDouble(), restoreBest: try a[2].asBool())
+}
+
+private func precisionOption(_ v: Value) throws -> Precision {
+    if v.isNil { return .float32 }
+    let (name, _) = try OptionCase.match(v, "precision", Precision.allCases.map(\.rawValue))
+    return Precision(rawValue: name) ?? .float32
+}
+
+private func checkpointOption(_ v: Value) throws -> CheckpointPolicy? {
+    if v.isNil { return nil }
+    if case .string(let dir) = v { return CheckpointPolicy(directory: dir) }
+    let (_, a) = try OptionCase.match(v, "checkpoint", ["every(_ epochs: Int = 1, directory: String, keep: Int = 3)"])
+    return CheckpointPolicy(directory: try a[1].asString(), every: try a[0].asInt(), keep: try a[2].asInt())
+}
+
+private func lossOption(_ v: Value) throws -> TrainingLoss {
+    if v.isNil { return .automatic }
+    let (name, a) = try OptionCase.match(v, "loss", ["crossEntropy(labelSmoothing: Double = 0)", "mse", "l1", "binaryCrossEntropy"])
+    switch name {
+    case "crossEntropy": return .crossEntropy(labelSmoothing: try a[0].asDouble())
+    case "l1": return .l1
+    case "binaryCrossEntropy": return .binaryCrossEntropy
+    default: return .mse
+    }
+}
+
+private func seedOption(_ v: Value) throws -> UInt64 { UInt64(bitPattern: Int64(try v.asInt())) }
+
+// MARK: Registrations
+
+func registerTrainingFunctions(_ r: Registry) {
+    r.member(of: ModuleObject.self,
+             "fit(_ data: Dataset, epochs: Int? = nil, steps: Int? = nil, batchSize: Int = 32, optimizer: Any? = nil, schedule: Any? = nil, validation: Dataset? = nil, earlyStopping: Any? = nil, precision: Any? = nil, accumulate: Int = 1, clipNorm: Double? = nil, checkpoint: Any? = nil, seed: Int = 0, loss: Any? = nil) -> Run",
+             "Trains the model with one live progress display; returns the Run (history, best epoch, stop reason). optimizer: .adamW(lr:weightDecay:) (default), .adam, .sgd or an optimizer object; schedule: .constant, .cosine(warmup:), .linear(warmup:), .step(every:gamma:), .exponential(gamma:); earlyStopping: .patience(n); precision: .float32, .bfloat16, .float16; checkpoint: .every(1, directory: \"ckpt\", keep: 3). An interrupt stops after the current step; run.resume() continues.",
+             .method { v, a, ctx in
+        let model = try v.asModule()
+        var options = FitOptions(epochs: a[1].isNil ? nil : try a[1].asInt(), steps: a[2].isNil ? nil : try a[2].asInt(),
+                                 batchSize: try a[3].asInt())
+        let optimizer = try optimizerOption(a[4])
+        options.schedule = try scheduleOption(a[5])
+        options.validation = a[6].isNil ? nil : try a[6].asDataset()
+        options.earlyStopping = try earlyStoppingOption(a[7])
+        options.precision = try precisionOption(a[8])
+        options.accumulate = try a[9].asInt()
+        options.clipNorm = a[10].isNil ? nil : try a[10].asDouble()
+        options.checkpoint = try checkpointOption(a[11])
+        options.seed = try seedOption(a[12])
+        options.loss = try lossOption(a[13])
+        let live = FitDisplay(ctx.runtime.display)
+        let cancellation = ctx.runtime.cancellation
+        let run = try KoanTrain.fit(model, on: try a[0].asDataset(), optimizer: optimizer, options: options,
+                                    observer: { live.update($0) }, isCancelled: { cancellation.isCancelled })
+        return .object(RunObject(run))
+    })
+    r.member(of: RunObject.self, "resume() -> Run",
+             "Continues an interrupted run from its next step (same optimizer state, schedule and batch order), updating the same Run.",
+             .method { v, _, ctx in
+        let run = try v.asRun()
+        let live = FitDisplay(ctx.runtime.display)
+        let cancellation = ctx.runtime.cancellation
+        try KoanTrain.resume(run, observer: { live.update($0) }, isCancelled: { cancellation.isCancelled })
+        return v
+    })
+
+    func runProperty(_ sig: String, _ doc: String, _ body: @escaping (Run) throws -> Value) {
+        r.member(of: RunObject.self, sig, doc, .property { v, _ in try body(try v.asRun()) })
+    }
+    func columns(_ cols: [(name: String, values: [Double])]) -> Value {
+        var d = OrderedDict()
+        for (name, values) in cols { d.set(.string(name), .array(values.map { .double($0) })) }
+        return .dict(d)
+    }
+    runProperty("history: [String: [Double]]", "Per-epoch columns: epoch, loss, accuracy, val_loss, val_accuracy, lr, seconds; plot(run.history, [\"loss\", \"val_loss\"]).") { columns($0.history) }
+    runProperty("stepHistory: [String: [Double]]", "Per-step columns: step, epoch, loss, lr (and grad_norm with clipNorm).") { columns($0.stepHistory) }
+    runProperty("stopReason: String", "Why the run stopped: completed, early stopping, interrupted at step N, or a non-finite loss.") { .string("\($0.stopReason)") }
+    runProperty("bestEpoch: Int?", "The epoch with the lowest validation loss (training loss without validation data).") { run in run.bestEpoch.map { .int($0) } ?? .null }
+    runProperty("validationLoss: Double?", "The validation loss of the best epoch.") { run in run.validationLoss.map { .double($0) } ?? .null }
+    runProperty("loss: Double?", "The training loss of the last epoch.") { run in run.epochs.last.map { .double($0.loss) } ?? .null }
+    runProperty("accuracy: Double?", "The training accuracy of the last epoch (class labels).") { run in run.epochs.last?.accuracy.map { .double($0) } ?? .null }
+    runProperty("validationAccuracy: Double?", "The validation accuracy of the last epoch.") { run in run.epochs.last?.validationAccuracy.map { .double($0) } ?? .null }
+    runProperty("stepCount: Int", "Optimizer updates done.") { .int($0.stepCount) }
+    runProperty("epochCount: Int", "Epochs finished.") { .int($0.epochs.count) }
+    runProperty("seconds: Double", "Seconds spent training.") { .double($0.seconds) }
+    runProperty("checkpoints: [String]", "Checkpoint files written and kept, oldest first.") { .array($0.checkpoints.map { .string($0) }) }
+
+    r.member(of: ModuleObject.self, "evaluate(_ data: Dataset, batchSize: Int = 256) -> [String: Double]",
+             "The model's mean loss (and accuracy, for class labels) on a dataset, in eval mode.", .method { v, a, _ in
+        let e = try KoanTrain.evaluate(try v.asModule(), on: try a[0].asDataset(), batchSize: try a[1].asInt())
+        var d = OrderedDict()
+        d.set(.string("loss"), .double(e.loss))
+        if let acc = e.accuracy { d.set(.string("accuracy"), .double(acc)) }
+        return .dict(d)
+    })
+    r.member(of: ModuleObject.self, "predict(_ input: Any, batchSize: Int = 256) -> Tensor",
+             "The model's outputs for a dataset's features or a tensor of samples, in eval mode, in batches.", .method { v, a, _ in
+        let features: NDArray
+        if case .object(let o as DatasetObject) = a[0] { features = o.dataset.features } else { features = try a[0].asTensor().data }
+        return .tensor(Tensor(try KoanTrain.predict(try v.asModule(), features, batchSize: try a[1].asInt())))
+    })
+}
