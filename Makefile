@@ -29,7 +29,7 @@ apt:
 	fi
 
 pip:
-	@$(PYTHON) -c "import jupyter_client, nbclient, nbformat, ipykernel, jupyter_kernel_test, papermill, jupyter_console, pytest, pexpect, zmq, jupyterlab, selenium, vl_convert" 2>/dev/null \
+	@$(PYTHON) -c "import jupyter_client, nbclient, nbformat, ipykernel, jupyter_kernel_test, papermill, jupyter_console, pytest, pexpect, zmq, jupyterlab, selenium, vl_convert, safetensors" 2>/dev/null \
 	  || $(PYTHON) -m pip install -q -r requirements.txt
 
 build:

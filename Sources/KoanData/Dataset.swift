@@ -61,7 +61,7 @@ public struct Dataset: Sendable {
     }
 
     /// The same dataset with other features/labels, keeping the metadata.
-    func with(features: NDArray, labels: NDArray) throws -> Dataset {
+    public func with(features: NDArray, labels: NDArray) throws -> Dataset {
         try Dataset(features: features, labels: labels, classNames: classNames, name: name,
                     imageShape: imageShape, valueRange: valueRange)
     }

@@ -103,6 +103,19 @@ final class FitDisplay {
         return (x < 0 && r != 0 ? "-" : "") + s
     }
 
+    /// Three significant digits: 0.00271, 3e-06 → "3.00e-06", 12.5.
+    static func significant(_ x: Double) -> String {
+        guard x.isFinite, x != 0 else { return "\(x)" }
+        var exponent = 0
+        var m = abs(x)
+        while m >= 10 { m /= 10; exponent += 1 }
+        while m < 1 { m *= 10; exponent -= 1 }
+        if exponent >= -3 && exponent < 6 { return fixed(x, max(0, 2 - exponent)) }
+        var e = "\(abs(exponent))"
+        if e.count < 2 { e = "0" + e }
+        return (x < 0 ? "-" : "") + fixed(m, 2) + "e" + (exponent < 0 ? "-" : "+") + e
+    }
+
     static func grouped(_ n: Int) -> String {
         let digits = Array(String(n))
         var out = ""

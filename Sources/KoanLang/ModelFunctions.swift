@@ -123,6 +123,20 @@ func registerModelFunctions(_ r: Registry) {
     layer("Embedding(_ count: Int, _ dim: Int, seed: Int? = nil) -> Module", "A lookup table of count vectors of size dim.") { a, ctx in
         try Embedding(try a[0].asInt(), try a[1].asInt(), key: try layerKey(a[2], ctx))
     }
+    layer("BatchNorm1d(_ features: Int, eps: Double = 1e-5, momentum: Double = 0.1) -> Module",
+          "Batch normalisation over (N, C) or (N, C, L), with running statistics as torch.nn.BatchNorm1d.") { a, _ in
+        try BatchNorm1d(try a[0].asInt(), eps: try a[1].asDouble(), momentum: try a[2].asDouble())
+    }
+    layer("BatchNorm2d(_ channels: Int, eps: Double = 1e-5, momentum: Double = 0.1) -> Module",
+          "Batch normalisation over (N, C, H, W), with running statistics as torch.nn.BatchNorm2d.") { a, _ in
+        try BatchNorm2d(try a[0].asInt(), eps: try a[1].asDouble(), momentum: try a[2].asDouble())
+    }
+    layer("Softmax(axis: Int = -1) -> Module", "softmax along an axis.") { a, _ in Softmax(axis: try a[0].asInt()) }
+    layer("CNN(inputChannels: Int = 1, imageSize: Int = 8, classes: Int = 10, widths: [Int] = [16, 32], hidden: Int = 64, batchNorm: Bool = false, dropout: Double = 0, seed: Int? = nil) -> Module",
+          "A VGG-style network for small square images (N, C, S, S): per width two 3×3 convolutions (+ BatchNorm) with ReLU and a 2×2 max-pool, then a hidden Linear layer and the classifier.") { a, ctx in
+        try CNN(inputChannels: try a[0].asInt(), imageSize: try a[1].asInt(), classes: try a[2].asInt(), widths: a[3].isNil ? [16, 32] : try a[3].asShape(),
+                hidden: try a[4].asInt(), batchNorm: try a[5].asBool(), dropout: try a[6].asDouble(), key: try layerKey(a[7], ctx))
+    }
     layer("Sequential(_ layers: [Module]) -> Module",
           "Layers applied in order; children are named 0, 1, ... Also written with one layer per line: `Sequential { Linear(64, 128); ReLU() }`.") { a, _ in
         Sequential(try a[0].elements().map { try $0.asModule() })
@@ -206,6 +220,29 @@ func registerModelFunctions(_ r: Registry) {
         let batches = try v.asDataset().batches(try a[0].asInt(), shuffle: try a[1].asBool(), seed: UInt64(bitPattern: Int64(try a[2].asInt())))
         return .array(batches.map { .tuple(TupleValue([.tensor(Tensor($0.x)), .tensor(Tensor($0.y))])) })
     })
+    r.function("Dataset.jsonl(_ path: String, features: [String], label: String) -> Dataset",
+               "A dataset from a JSON Lines file: one object per line, numeric feature fields by name, the label field by name.") { a, _ in
+        .object(DatasetObject(try Dataset.jsonl(path: try a[0].asString(), features: try a[1].elements().map { try $0.asString() },
+                                                label: try a[2].asString())))
+    }
+    r.member(of: DatasetObject.self, "shuffled(seed: Int = 0) -> Dataset", "The samples in a random order (Philox, from seed).", .method { v, a, _ in
+        .object(DatasetObject(try v.asDataset().shuffled(seed: UInt64(bitPattern: Int64(try a[0].asInt())))))
+    })
+    r.member(of: DatasetObject.self, "normalized() -> Dataset", "Features scaled to [0, 1] by the known value range (0…16 for digits) or the observed min and max.", .method { v, _, _ in
+        .object(DatasetObject(try v.asDataset().normalized()))
+    })
+    r.member(of: DatasetObject.self, "asImages() -> Dataset", "The same samples with features shaped as images (N, C, H, W), for convolutional models.", .method { v, _, _ in
+        let d = try v.asDataset()
+        return .object(DatasetObject(try d.with(features: try d.images(), labels: d.labels)))
+    })
+    r.member(of: DatasetObject.self, "map(_ transform: (Tensor) -> Tensor) -> Dataset",
+             "A dataset whose features are transform(features), applied once to the whole feature tensor: `digits.map { $0 / 16 }`.", .method { v, a, ctx in
+        let d = try v.asDataset()
+        let out = try ctx.call(a[0], .tensor(Tensor(d.features))).asTensor()
+        return .object(DatasetObject(try d.with(features: out.data, labels: d.labels)))
+    })
+    r.member(of: DatasetObject.self, "count: Int", "The number of samples.", .property { v, _ in .int(try v.asDataset().count) })
+    r.member(of: DatasetObject.self, "classCount: Int", "The number of classes.", .property { v, _ in .int(try v.asDataset().classCount) })
     r.member(of: DatasetObject.self, "features: Tensor", "A dataset's features.", .property { v, _ in .tensor(Tensor(try v.asDataset().features)) })
     r.member(of: DatasetObject.self, "labels: Tensor", "A dataset's labels.", .property { v, _ in .tensor(Tensor(try v.asDataset().labels)) })
 }

@@ -66,26 +66,7 @@ func registerPlotFunctions(_ r: Registry) {
     }
     r.function("confusionMatrix(_ yTrue: [Label], _ yPred: [Label], normalize: Normalize? = nil) -> Figure",
                "The confusion matrix (rows: true class, columns: predicted) as an annotated heatmap, as scikit-learn's confusion_matrix; normalize: .true, .pred or .all.") { a, _ in
-        let normalize: Normalize?
-        switch a[2] {
-        case .null: normalize = nil
-        case .object(let o as EnumCase) where o.name == "true": normalize = .true
-        case .object(let o as EnumCase) where o.name == "pred": normalize = .pred
-        case .object(let o as EnumCase) where o.name == "all": normalize = .all
-        default: throw Fault(.value, "normalize must be .true, .pred, .all or nil")
-        }
-        let (labels, m) = try confusionMatrix(yTrue: try reportLabels(a[0]), yPred: try reportLabels(a[1]), normalize: normalize)
-        let names = labels.map(\.description)
-        var figure = try Figure.heatmap(m, rowLabels: names, columnLabels: names, annotate: true)
-        figure.title = "Confusion matrix"
-        figure.xLabel = "predicted"
-        figure.yLabel = "true"
-        let matrix = Value.array(m.map { row in .array(row.map { .double($0) }) })
-        let labelValues = Value.array(labels.map { l -> Value in
-            if case .int(let i) = l { return .int(i) }
-            return .string(l.description)
-        })
-        return .object(FigureObject(figure, values: ["matrix": matrix, "labels": labelValues]))
+        try confusionMatrixValue(yTrue: try reportLabels(a[0]), yPred: try reportLabels(a[1]), normalize: a[2])
     }
     r.function("show(_ value: Any)", "Shows a value (a figure, a report, a tensor) richly now, as display(_:).") { a, ctx in
         ctx.display.show(a[0].mimeBundle, displayID: nil, update: false)
@@ -113,6 +94,30 @@ private func decorated(_ figure: Figure, title: Value, xLabel: Value, yLabel: Va
     if !xLabel.isNil { f.xLabel = try xLabel.asString() }
     if !yLabel.isNil { f.yLabel = try yLabel.asString() }
     return .object(FigureObject(f))
+}
+
+/// The confusion matrix of label lists as an annotated heatmap, with `matrix` and `labels` members.
+func confusionMatrixValue(yTrue: [Label], yPred: [Label], normalize option: Value) throws -> Value {
+    let normalize: Normalize?
+    switch option {
+    case .null: normalize = nil
+    case .object(let o as EnumCase) where o.name == "true": normalize = .true
+    case .object(let o as EnumCase) where o.name == "pred": normalize = .pred
+    case .object(let o as EnumCase) where o.name == "all": normalize = .all
+    default: throw Fault(.value, "normalize must be .true, .pred, .all or nil")
+    }
+    let (labels, m) = try confusionMatrix(yTrue: yTrue, yPred: yPred, normalize: normalize)
+    let names = labels.map(\.description)
+    var figure = try Figure.heatmap(m, rowLabels: names, columnLabels: names, annotate: true)
+    figure.title = "Confusion matrix"
+    figure.xLabel = "predicted"
+    figure.yLabel = "true"
+    let matrix = Value.array(m.map { row in .array(row.map { .double($0) }) })
+    let labelValues = Value.array(labels.map { l -> Value in
+        if case .int(let i) = l { return .int(i) }
+        return .string(l.description)
+    })
+    return .object(FigureObject(figure, values: ["matrix": matrix, "labels": labelValues]))
 }
 
 /// Numbers from an array or a tensor (flattened).

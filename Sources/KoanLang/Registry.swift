@@ -81,6 +81,8 @@ final class Registry {
         registerPlotFunctions(self)
         registerModelFunctions(self)
         registerTrainingFunctions(self)
+        registerModelReportFunctions(self)
+        registerCheckpointFunctions(self)
     }
 
     /// Registers a builtin; `hidden` parameters are accepted but not shown in the signature.

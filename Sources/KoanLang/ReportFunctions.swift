@@ -16,13 +16,11 @@ func registerReportFunctions(_ r: Registry) {
             return .object(RichText(typeName: "ClassificationReport", plain: report.description, rich: ["text/html": .text(report.html())],
                                     fields: value(report.dictionary())))
         }
-        let report = try classificationReport(
+        return try classificationReportValue(
             yTrue: try reportLabels(a[0]), yPred: try reportLabels(a[1]),
             labels: a[2].isNil ? nil : try reportLabels(a[2]),
             targetNames: a[3].isNil ? nil : try a[3].elements().map { try $0.asString() },
             digits: try a[4].asInt(), zeroDivision: try zeroDivision(a[5]))
-        return .object(RichText(typeName: "ClassificationReport", plain: report.description, rich: ["text/html": .text(report.html())],
-                                fields: value(report.dictionary())))
     }
     r.function("seqevalReport(_ trueTags: [[String]], _ predTags: [[String]], scheme: TagScheme? = nil, mode: SeqevalMode = .default, digits: Int = 2) -> Report",
                "Entity-level precision, recall, f1-score and support for tag sequences (BIO/IOB2, IOBES, ...), exactly as seqeval's classification_report; mode .strict checks chunks against the scheme.") { a, _ in
@@ -98,7 +96,16 @@ private func optionName(_ v: Value, _ what: String) throws -> String? {
     return o.name
 }
 
-private func zeroDivision(_ v: Value) throws -> ZeroDivision {
+/// scikit-learn's report for label lists, as a rich value (text, HTML and dictionary fields).
+func classificationReportValue(yTrue: [Label], yPred: [Label], labels: [Label]?, targetNames: [String]?,
+                               digits: Int, zeroDivision: ZeroDivision) throws -> Value {
+    let report = try classificationReport(yTrue: yTrue, yPred: yPred, labels: labels, targetNames: targetNames,
+                                          digits: digits, zeroDivision: zeroDivision)
+    return .object(RichText(typeName: "ClassificationReport", plain: report.description, rich: ["text/html": .text(report.html())],
+                            fields: value(report.dictionary())))
+}
+
+func zeroDivision(_ v: Value) throws -> ZeroDivision {
     switch try optionName(v, "zeroDivision") {
     case nil, "warn": return .warn
     case "zero": return .zero

@@ -40,7 +40,7 @@ final class RunObject: KoanObject {
     private func cell(_ name: String, _ v: Double) -> String {
         guard v.isFinite else { return "" }
         switch name {
-        case "lr": return "\(v)"
+        case "lr": return FitDisplay.significant(v)
         case "seconds": return FitDisplay.fixed(v, 2)
         default: return FitDisplay.fixed(v, 4)
         }
@@ -234,4 +234,51 @@ func registerTrainingFunctions(_ r: Registry) {
         if case .object(let o as DatasetObject) = a[0] { features = o.dataset.features } else { features = try a[0].asTensor().data }
         return .tensor(Tensor(try KoanTrain.predict(try v.asModule(), features, batchSize: try a[1].asInt())))
     })
+}
+
+// MARK: Saving and loading
+
+func registerCheckpointFunctions(_ r: Registry) {
+    r.function("save(_ model: Module, _ path: String)",
+               "Saves a model's parameters and buffers (named by dotted path, as PyTorch's state_dict) and its architecture to a safetensors file, atomically.") { a, _ in
+        try Checkpoint.save(try a[0].asModule(), to: try a[1].asString())
+        return .void
+    }
+    r.function("load(_ path: String) -> Module",
+               "Rebuilds a model saved with save(_:_:) (or a fit checkpoint) and loads its weights.") { a, _ in
+        .object(ModuleObject(try Checkpoint.load(try a[0].asString())))
+    }
+    r.function("load(_ path: String, into model: Module)",
+               "Loads the weights of a safetensors file into an existing model, checking every dotted path and shape first.") { a, _ in
+        try Checkpoint.load(try a[0].asString(), into: try a[1].asModule())
+        return .void
+    }
+}
+
+// MARK: Reports of a model on a dataset
+
+/// True and predicted class labels of `model` on `data` (class names when the dataset has them).
+private func modelLabels(_ model: Value, _ data: Value) throws -> (truth: [Label], predicted: [Label], names: [String]?, classes: Int) {
+    let dataset = try data.asDataset()
+    guard dataset.isClassification else {
+        throw Fault(.value, "a classification report needs class labels, but '\(dataset.name)' has float targets")
+    }
+    let predicted = try KoanTrain.predictClasses(try model.asModule(), on: dataset).ints()
+    let truth = dataset.labels.ints()
+    return (truth.map { .int(Int($0)) }, predicted.map { .int(Int($0)) }, dataset.classNames, dataset.classCount)
+}
+
+func registerModelReportFunctions(_ r: Registry) {
+    r.function("classificationReport(_ model: Module, on data: Dataset, digits: Int = 2, zeroDivision: ZeroDivision = .warn) -> Report",
+               "scikit-learn's classification report of the model's arg-max predictions on a dataset (class names as target names when the dataset has them).") { a, _ in
+        let (truth, predicted, names, classes) = try modelLabels(a[0], a[1])
+        return try classificationReportValue(yTrue: truth, yPred: predicted,
+                                             labels: names == nil ? nil : (0..<classes).map { .int($0) },
+                                             targetNames: names, digits: try a[2].asInt(), zeroDivision: try zeroDivision(a[3]))
+    }
+    r.function("confusionMatrix(_ model: Module, on data: Dataset, normalize: Normalize? = nil) -> Figure",
+               "The confusion matrix of the model's arg-max predictions on a dataset, as an annotated heatmap.") { a, _ in
+        let (truth, predicted, _, _) = try modelLabels(a[0], a[1])
+        return try confusionMatrixValue(yTrue: truth, yPred: predicted, normalize: a[2])
+    }
 }

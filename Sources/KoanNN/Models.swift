@@ -28,6 +28,8 @@ public enum Activation: String, Sendable, CaseIterable {
 ///     let logits = try mlp(x)   // (B, 64) → (B, 10)
 public final class MLP: Module {
     public let layers: Sequential
+    /// The constructor arguments, for saving and rebuilding (`Architecture`).
+    public let arguments: Architecture
 
     public init(input: Int, hidden: [Int], output: Int, activation: Activation = .relu, dropout: Double = 0,
                 key: RandomKey = RandomKey(seed: 0), dtype: DType = .float32) throws {
@@ -44,6 +46,8 @@ public final class MLP: Module {
             }
         }
         layers = Sequential(mods)
+        arguments = Architecture("MLP", ["input": .int(input), "hidden": .ints(hidden), "output": .int(output),
+                                         "activation": .string(activation.rawValue), "dropout": .double(dropout)])
         super.init()
         registerChild("layers", layers)
     }
@@ -66,6 +70,8 @@ public final class CNN: Module {
     public let imageSize: Int
     public let features: Sequential
     public let classifier: Sequential
+    /// The constructor arguments, for saving and rebuilding (`Architecture`).
+    public let arguments: Architecture
 
     public init(inputChannels: Int = 1, imageSize: Int = 8, classes: Int = 10, widths: [Int] = [16, 32],
                 hidden: Int = 64, batchNorm: Bool = false, dropout: Double = 0,
@@ -101,6 +107,9 @@ public final class CNN: Module {
         head.append(try Linear(hidden, classes, key: key.derived(k + 1), dtype: dtype))
         features = Sequential(feats)
         classifier = Sequential(head)
+        arguments = Architecture("CNN", ["inputChannels": .int(inputChannels), "imageSize": .int(imageSize),
+                                         "classes": .int(classes), "widths": .ints(widths), "hidden": .int(hidden),
+                                         "batchNorm": .bool(batchNorm), "dropout": .double(dropout)])
         super.init()
         registerChild("features", features)
         registerChild("classifier", classifier)

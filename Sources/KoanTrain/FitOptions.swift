@@ -29,7 +29,8 @@ public struct EarlyStopping: Sendable, Equatable {
 }
 
 /// Where and how often `fit` writes checkpoints: after every `every` epochs (and when the
-/// run stops), `directory/epoch-NNNN.safetensors`, keeping the newest `keep`.
+/// run stops), `directory/step-NNNNNN.safetensors` (model, optimizer state, run summary;
+/// see `Checkpoint`), keeping the newest `keep`.
 public struct CheckpointPolicy: Sendable, Equatable {
     public var directory: String
     public var every: Int
