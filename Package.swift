@@ -34,6 +34,7 @@ let package = Package(
         .target(name: "KoanMarkup"),
         .target(name: "KoanNN", dependencies: ["KoanAutograd", "KoanTensor", "KoanMarkup"]),
         .target(name: "KoanData", dependencies: ["KoanTensor"], resources: [.copy("Resources")]),
+        .target(name: "KoanTokenizers", dependencies: ["KoanTensor"]),
         .target(name: "KoanTrain", dependencies: ["KoanAutograd", "KoanTensor", "KoanNN", "KoanData"]),
         .target(name: "KoanMetrics", dependencies: ["KoanMarkup"]),
         .systemLibrary(
@@ -53,7 +54,7 @@ let package = Package(
         .target(
             name: "KoanLang",
             dependencies: [
-                "KoanTensor", "KoanAutograd", "KoanMetrics", "KoanPlot", "KoanNN", "KoanData", "KoanTrain", "KoanMarkup",
+                "KoanTensor", "KoanAutograd", "KoanMetrics", "KoanPlot", "KoanNN", "KoanData", "KoanTrain", "KoanMarkup", "KoanTokenizers",
                 .product(name: "SwiftParser", package: "swift-syntax"),
                 .product(name: "SwiftSyntax", package: "swift-syntax"),
                 .product(name: "SwiftOperators", package: "swift-syntax"),
@@ -75,8 +76,9 @@ let package = Package(
         .testTarget(name: "KoanAutogradTests", dependencies: ["KoanAutograd"]),
         .testTarget(name: "KoanMetricsTests", dependencies: ["KoanMetrics"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KoanPlotTests", dependencies: ["KoanPlot"]),
-        .testTarget(name: "KoanNNTests", dependencies: ["KoanNN"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KoanNNTests", dependencies: ["KoanNN", "KoanTrain"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KoanDataTests", dependencies: ["KoanData"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KoanTokenizersTests", dependencies: ["KoanTokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KoanTrainTests", dependencies: ["KoanTrain"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -137,6 +137,31 @@ func registerModelFunctions(_ r: Registry) {
         try CNN(inputChannels: try a[0].asInt(), imageSize: try a[1].asInt(), classes: try a[2].asInt(), widths: a[3].isNil ? [16, 32] : try a[3].asShape(),
                 hidden: try a[4].asInt(), batchNorm: try a[5].asBool(), dropout: try a[6].asDouble(), key: try layerKey(a[7], ctx))
     }
+    layer("RNN(_ inputSize: Int, _ hiddenSize: Int, layers: Int = 1, nonlinearity: String = \"tanh\", dropout: Double = 0, seed: Int? = nil) -> Module",
+          "An Elman RNN over (N, T, input) → (N, T, hidden), batch-first, parameters as torch.nn.RNN (weight_ih_l0, ...); nonlinearity \"tanh\" or \"relu\".") { a, ctx in
+        let nonlinearity: RNN.Nonlinearity
+        switch try a[3].asString() {
+        case "tanh": nonlinearity = .tanh
+        case "relu": nonlinearity = .relu
+        case let other: throw Fault(.value, "unknown nonlinearity '\(other)'; expected \"tanh\" or \"relu\"")
+        }
+        return try RNN(try a[0].asInt(), try a[1].asInt(), layers: try a[2].asInt(), nonlinearity: nonlinearity,
+                       dropout: try a[4].asDouble(), key: try layerKey(a[5], ctx))
+    }
+    layer("LSTM(_ inputSize: Int, _ hiddenSize: Int, layers: Int = 1, dropout: Double = 0, seed: Int? = nil) -> Module",
+          "A long short-term memory layer over (N, T, input) → (N, T, hidden), batch-first, as torch.nn.LSTM (gates i, f, g, o).") { a, ctx in
+        try LSTM(try a[0].asInt(), try a[1].asInt(), layers: try a[2].asInt(), dropout: try a[3].asDouble(), key: try layerKey(a[4], ctx))
+    }
+    layer("GRU(_ inputSize: Int, _ hiddenSize: Int, layers: Int = 1, dropout: Double = 0, seed: Int? = nil) -> Module",
+          "A gated recurrent unit layer over (N, T, input) → (N, T, hidden), batch-first, as torch.nn.GRU (gates r, z, n).") { a, ctx in
+        try GRU(try a[0].asInt(), try a[1].asInt(), layers: try a[2].asInt(), dropout: try a[3].asDouble(), key: try layerKey(a[4], ctx))
+    }
+    layer("LastStep() -> Module", "The last time step of a sequence: (N, T, H) → (N, H).") { _, _ in LastStep() }
+    layer("LSTMClassifier(input: Int, hidden: Int, layers: Int = 1, classes: Int, dropout: Double = 0, seed: Int? = nil) -> Module",
+          "An LSTM sequence classifier: LSTM → last step → Linear, over (N, T, input) features.") { a, ctx in
+        try LSTMClassifier(input: try a[0].asInt(), hidden: try a[1].asInt(), layers: try a[2].asInt(), classes: try a[3].asInt(),
+                           dropout: try a[4].asDouble(), key: try layerKey(a[5], ctx))
+    }
     layer("Sequential(_ layers: [Module]) -> Module",
           "Layers applied in order; children are named 0, 1, ... Also written with one layer per line: `Sequential { Linear(64, 128); ReLU() }`.") { a, _ in
         Sequential(try a[0].elements().map { try $0.asModule() })

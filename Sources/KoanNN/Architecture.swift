@@ -22,6 +22,17 @@ public struct Architecture: Sendable, Equatable, Codable {
         case let m as MLP: return m.arguments
         case let m as CNN: return m.arguments
         case let m as Sequential: return Architecture("Sequential", children: try m.layers.map(of))
+        case let m as LSTMClassifier:
+            var config: [String: ArchitectureValue] = [
+                "input": .int(m.lstm.inputSize), "hidden": .int(m.lstm.hiddenSize), "layers": .int(m.lstm.layers),
+                "classes": .int(m.fc.outFeatures), "dropout": .double(m.lstm.dropout)]
+            if let e = m.embedding { config["vocab"] = .int(e.count) }
+            return Architecture("LSTMClassifier", config)
+        case let m as RecurrentLayer:
+            return Architecture(m.mode.layerName, ["input": .int(m.inputSize), "hidden": .int(m.hiddenSize), "layers": .int(m.layers),
+                                                   "bias": .bool(m.hasBias), "dropout": .double(m.dropout),
+                                                   "nonlinearity": .string(m.mode == .rnnRelu ? "relu" : "tanh")])
+        case is LastStep: return Architecture("LastStep")
         case let m as Linear:
             return Architecture("Linear", ["in": .int(m.inFeatures), "out": .int(m.outFeatures), "bias": .bool(m.bias != nil)])
         case let m as Conv2d:
@@ -71,6 +82,22 @@ public struct Architecture: Sendable, Equatable, Codable {
                            widths: try ints("widths"), hidden: try int("hidden"), batchNorm: try bool("batchNorm"),
                            dropout: try double("dropout"), key: key)
         case "Sequential": return Sequential(try children.map { try $0.build() })
+        case "LSTMClassifier":
+            if config["vocab"] != nil {
+                return try LSTMClassifier(vocab: try int("vocab"), embedding: try int("input"), hidden: try int("hidden"),
+                                          layers: try int("layers"), classes: try int("classes"), dropout: try double("dropout"), key: key)
+            }
+            return try LSTMClassifier(input: try int("input"), hidden: try int("hidden"), layers: try int("layers"),
+                                      classes: try int("classes"), dropout: try double("dropout"), key: key)
+        case "RNN", "LSTM", "GRU":
+            let (i, h, n, b, d) = (try int("input"), try int("hidden"), try int("layers"), try bool("bias"), try double("dropout"))
+            switch type {
+            case "LSTM": return try LSTM(i, h, layers: n, bias: b, dropout: d, key: key)
+            case "GRU": return try GRU(i, h, layers: n, bias: b, dropout: d, key: key)
+            default:
+                return try RNN(i, h, layers: n, nonlinearity: try string("nonlinearity") == "relu" ? .relu : .tanh, bias: b, dropout: d, key: key)
+            }
+        case "LastStep": return LastStep()
         case "Linear": return try Linear(try int("in"), try int("out"), bias: try bool("bias"), key: key)
         case "Conv2d":
             return try Conv2d(try int("in"), try int("out"), kernelSize: try pair("kernel"), stride: try pair("stride"),

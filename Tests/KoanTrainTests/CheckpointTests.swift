@@ -42,10 +42,14 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual((again.parameters + again.buffers).map(\.path), (model.parameters + model.buffers).map(\.path))
 
         for ready in [try MLP(input: 4, hidden: [6, 5], output: 3, activation: .gelu, dropout: 0.1, key: RandomKey(seed: 5)),
-                      try CNN(inputChannels: 3, imageSize: 8, classes: 4, widths: [4], hidden: 8, batchNorm: true, key: RandomKey(seed: 6))] {
+                      try CNN(inputChannels: 3, imageSize: 8, classes: 4, widths: [4], hidden: 8, batchNorm: true, key: RandomKey(seed: 6)),
+                      try LSTMClassifier(input: 3, hidden: 5, layers: 2, classes: 2, key: RandomKey(seed: 7)),
+                      try LSTMClassifier(vocab: 11, embedding: 4, hidden: 5, classes: 3, key: RandomKey(seed: 8)),
+                      Sequential([try GRU(3, 4, key: RandomKey(seed: 9)), try RNN(4, 2, nonlinearity: .relu, key: RandomKey(seed: 10)), LastStep()])] {
             try Checkpoint.save(ready, to: path)
             let copy = try Checkpoint.load(path)
             XCTAssertEqual(copy.layerName, ready.layerName)
+            XCTAssertEqual(try Architecture.of(copy), try Architecture.of(ready))
             XCTAssertEqual(bits(copy), bits(ready))
         }
     }

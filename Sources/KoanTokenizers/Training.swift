@@ -1,0 +1,182 @@
+import Foundation
+
+extension Tokenizer {
+    /// The 256 byte values as ids 0…255 (token strings use GPT-2's byte→character table),
+    /// no BOS/EOS. Decoding reverses exactly (invalid UTF-8 becomes U+FFFD).
+    ///
+    ///     Tokenizer.bytes.encode("hé")   // [104, 195, 169]
+    public static let bytes: Tokenizer = makeBytes(bos: false, eos: false)
+
+    /// Byte ids 0…255 plus `<bos>` = 256 and/or `<eos>` = 257 (when asked) around every text.
+    ///
+    ///     Tokenizer.bytes(bos: true, eos: true).encode("hi")   // [256, 104, 105, 257]
+    public static func bytes(bos: Bool, eos: Bool) -> Tokenizer { makeBytes(bos: bos, eos: eos) }
+
+    static func makeBytes(bos: Bool, eos: Bool) -> Tokenizer {
+        let vocab = ByteLevelTable.byteToScalar.map { String(Character($0)) }
+        // A BPE model without merges over the byte alphabet; cannot fail.
+        let model = BPEModel(mergeFreeVocab: vocab)
+        var added: [AddedToken] = []
+        var single: [TemplatePiece] = []
+        var specials: [String: (ids: [Int], tokens: [String])] = [:]
+        if bos { added.append(AddedToken(id: 256, content: "<bos>", special: true)); single.append(.special("<bos>", typeId: 0)); specials["<bos>"] = ([256], ["<bos>"]) }
+        single.append(.sequenceA(typeId: 0))
+        if eos {
+            let id = bos ? 257 : 256
+            added.append(AddedToken(id: id, content: "<eos>", special: true)); single.append(.special("<eos>", typeId: 0)); specials["<eos>"] = ([id], ["<eos>"])
+        }
+        return Tokenizer(model: .bpe(model), normalizer: nil, preTokenizer: .byteLevel(addPrefixSpace: false, useRegex: false),
+                         postProcessor: bos || eos ? .template(single: single, pair: [], specials: specials) : nil,
+                         decoder: .byteLevel, addedTokens: added, padding: nil, truncation: nil)
+    }
+
+    /// A character-level tokenizer: the vocabulary is the sorted distinct Characters of
+    /// `text` (ids 0…n-1), then `<unk>` (id n) for anything unseen.
+    ///
+    ///     let tok = Tokenizer.chars(from: "hello")   // vocab e h l o <unk>
+    ///     tok.encode("hole!")                        // [1, 3, 2, 0, 4]
+    public static func chars(from text: String) -> Tokenizer {
+        var seen: [TokenKey: String] = [:]
+        for ch in text { let s = String(ch); seen[tokenKey(s)] = s }
+        let sorted = seen.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        var vocab = sorted.map { seen[$0] ?? "" }
+        var ids: [TokenKey: Int] = [:]
+        for (i, k) in sorted.enumerated() { ids[k] = i }
+        let unkId = vocab.count
+        vocab.append("<unk>")
+        return Tokenizer(model: .chars(CharsModel(vocab: vocab, ids: ids, unkId: unkId)), normalizer: nil, preTokenizer: nil,
+                         postProcessor: nil, decoder: nil, addedTokens: [AddedToken(id: unkId, content: "<unk>", special: true)],
+                         padding: nil, truncation: nil)
+    }
+
+    /// Trains a GPT-2-style byte-level BPE tokenizer on `text`: GPT-2 pre-tokenisation (no
+    /// prefix space), the 256 byte characters as the base alphabet (sorted by code point,
+    /// after `specialTokens`), then merges of the most frequent adjacent pair until the
+    /// vocabulary has `vocab` entries. Ties go to the pair with the smaller (left, right) ids,
+    /// as in Hugging Face's `BpeTrainer`; pairs seen fewer than `minFrequency` times are not merged.
+    ///
+    ///     let tok = try Tokenizer.bpe(trainOn: shakespeare, vocab: 512)
+    ///     tok.decode(tok.encode("To be, or not")) == "To be, or not"   // true
+    public static func bpe(trainOn text: String, vocab size: Int, minFrequency: Int = 2,
+                           specialTokens: [String] = ["<|endoftext|>"]) throws -> Tokenizer {
+        guard size >= specialTokens.count + 256 else {
+            throw TokenizerError.invalidArgument("vocab \(size) is smaller than the \(specialTokens.count) special tokens + 256 bytes")
+        }
+        var vocab: [String] = []
+        var ids: [TokenKey: Int] = [:]
+        func add(_ s: String) -> Int {
+            if let i = ids[tokenKey(s)] { return i }
+            vocab.append(s); ids[tokenKey(s)] = vocab.count - 1
+            return vocab.count - 1
+        }
+        for s in specialTokens { _ = add(s) }
+        for u in ByteLevelTable.byteToScalar.sorted(by: { $0.value < $1.value }) { _ = add(String(Character(u))) }
+        var byteId = [Int](repeating: 0, count: 256)
+        for b in 0..<256 { byteId[b] = ids[[ByteLevelTable.byteToScalar[b].value]] ?? 0 }
+
+        // Count words (pre-tokens as byte strings).
+        let scalars = Array(text.unicodeScalars)
+        var wordIndex: [[UInt8]: Int] = [:]
+        var words: [[Int]] = []
+        var counts: [Int] = []
+        for r in GPT2Split.split(scalars) {
+            var s = ""
+            s.unicodeScalars.append(contentsOf: scalars[r])
+            let bytes = Array(s.utf8)
+            if let w = wordIndex[bytes] { counts[w] += 1 } else {
+                wordIndex[bytes] = words.count
+                words.append(bytes.map { byteId[Int($0)] })
+                counts.append(1)
+            }
+        }
+
+        // Pair statistics (overlapping occurrences count, as in `tokenizers`).
+        var pairCount: [Int: Int] = [:]
+        var wherePair: [Int: Set<Int>] = [:]
+        for (w, syms) in words.enumerated() where syms.count > 1 {
+            for k in 0..<(syms.count - 1) {
+                let key = syms[k] << 32 | syms[k + 1]
+                pairCount[key, default: 0] += counts[w]
+                wherePair[key, default: []].insert(w)
+            }
+        }
+        // Max-heap on (count, then smaller pair): store (-count, pair) in a min-heap of tuples.
+        var heap = PairHeap()
+        for (key, c) in pairCount where c > 0 { heap.push(count: c, pair: key) }
+        var merges: [(Int, Int)] = []
+        while vocab.count < size, let top = heap.pop() {
+            let current = pairCount[top.pair] ?? 0
+            if top.count != current { if current > 0 { heap.push(count: current, pair: top.pair) }; continue }
+            if top.count < 1 || top.count < minFrequency { break }
+            let a = top.pair >> 32, b = top.pair & 0xFFFF_FFFF
+            let newId = add(vocab[a] + vocab[b])
+            merges.append((a, b))
+            var touched = Set<Int>()
+            for w in wherePair[top.pair] ?? [] {
+                var syms = words[w]
+                var i = 0
+                while i < syms.count - 1 {
+                    if syms[i] == a && syms[i + 1] == b {
+                        let c = counts[w]
+                        if i > 0 {
+                            pairCount[syms[i - 1] << 32 | a, default: 0] -= c
+                            let k = syms[i - 1] << 32 | newId
+                            pairCount[k, default: 0] += c; wherePair[k, default: []].insert(w); touched.insert(k)
+                        }
+                        syms[i] = newId
+                        syms.remove(at: i + 1)
+                        if i < syms.count - 1 {
+                            pairCount[b << 32 | syms[i + 1], default: 0] -= c
+                            let k = newId << 32 | syms[i + 1]
+                            pairCount[k, default: 0] += c; wherePair[k, default: []].insert(w); touched.insert(k)
+                        }
+                    }
+                    i += 1
+                }
+                words[w] = syms
+            }
+            for k in touched where (pairCount[k] ?? 0) > 0 { heap.push(count: pairCount[k] ?? 0, pair: k) }
+        }
+        let added = specialTokens.compactMap { s in ids[tokenKey(s)].map { AddedToken(id: $0, content: s, special: true) } }
+        let model = try BPEModel(vocab: vocab, merges: merges, unkToken: nil, ignoreMerges: false)
+        return Tokenizer(model: .bpe(model), normalizer: nil, preTokenizer: .byteLevel(addPrefixSpace: false, useRegex: true),
+                         postProcessor: nil, decoder: .byteLevel, addedTokens: added, padding: nil, truncation: nil)
+    }
+}
+
+/// Max-heap of (count, pair) ordered by count, then by the smaller pair.
+struct PairHeap {
+    var a: [(count: Int, pair: Int)] = []
+
+    @inline(__always) func above(_ x: (count: Int, pair: Int), _ y: (count: Int, pair: Int)) -> Bool {
+        x.count != y.count ? x.count > y.count : x.pair < y.pair
+    }
+
+    mutating func push(count: Int, pair: Int) {
+        a.append((count, pair))
+        var i = a.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            if !above(a[i], a[p]) { break }
+            a.swapAt(p, i); i = p
+        }
+    }
+
+    mutating func pop() -> (count: Int, pair: Int)? {
+        guard let top = a.first else { return nil }
+        let last = a.removeLast()
+        if !a.isEmpty {
+            a[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < a.count && above(a[l], a[m]) { m = l }
+                if r < a.count && above(a[r], a[m]) { m = r }
+                if m == i { break }
+                a.swapAt(m, i); i = m
+            }
+        }
+        return top
+    }
+}
