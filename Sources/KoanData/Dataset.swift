@@ -11,7 +11,8 @@ import KoanTensor
 public struct Dataset: Sendable {
     /// Samples along axis 0, float32.
     public var features: NDArray
-    /// One label per sample: int64 class ids, or float32 regression targets.
+    /// Labels with the samples along axis 0: one per sample (`[N]`), or one per position for
+    /// sequence tasks (`[N, T]`: next-token or tag ids); int64 class ids or float32 targets.
     public var labels: NDArray
     /// Names of the classes, indexed by class id (`nil` when labels were numeric).
     public var classNames: [String]?
@@ -32,7 +33,7 @@ public struct Dataset: Sendable {
         guard features.rank >= 1 else {
             throw DataError.shapeMismatch(detail: "\(name): features need a sample axis, got shape \(features.shape)")
         }
-        guard labels.rank == 1, labels.shape[0] == features.shape[0] else {
+        guard labels.rank >= 1, labels.shape[0] == features.shape[0] else {
             throw DataError.shapeMismatch(detail: "\(name): labels of shape \(labels.shape) do not match \(features.shape[0]) samples (features \(features.shape))")
         }
         if let s = imageShape, s.reduce(1, *) != features.shape.dropFirst().reduce(1, *) {

@@ -166,9 +166,14 @@ func registerModelFunctions(_ r: Registry) {
           "Layers applied in order; children are named 0, 1, ... Also written with one layer per line: `Sequential { Linear(64, 128); ReLU() }`.") { a, _ in
         Sequential(try a[0].elements().map { try $0.asModule() })
     }
-    layer("MLP(input: Int, hidden: [Int], output: Int, dropout: Double = 0) -> Module",
-          "A multi-layer perceptron with ReLU between its Linear layers.") { a, _ in
-        try MLP(input: try a[0].asInt(), hidden: try a[1].asShape(), output: try a[2].asInt(), dropout: try a[3].asDouble())
+    layer("MLP(input: Int, hidden: [Int], output: Int, activation: String = \"relu\", dropout: Double = 0, seed: Int? = nil) -> Module",
+          "A multi-layer perceptron: Linear layers with an activation (\"relu\", \"gelu\", \"silu\", \"tanh\", \"sigmoid\") and optional dropout between them.") { a, ctx in
+        let name = try a[3].asString()
+        guard let activation = Activation(rawValue: name) else {
+            throw Fault(.value, "unknown activation '\(name)'; expected one of \(Activation.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+        }
+        return try MLP(input: try a[0].asInt(), hidden: try a[1].asShape(), output: try a[2].asInt(), activation: activation,
+                       dropout: try a[4].asDouble(), key: try layerKey(a[5], ctx))
     }
 
     r.function("valueAndGrad(_ model: Module, _ loss: (Module) -> Tensor) -> (Tensor, [String: Tensor])",

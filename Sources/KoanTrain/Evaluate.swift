@@ -67,7 +67,8 @@ struct LossFunction {
         }
     }
 
-    /// How many arg-max predictions equal the labels (class labels only).
+    /// How many arg-max predictions equal the labels (class labels only): one per label, so
+    /// sequence labels `[B, T]` count every position.
     func correct(_ output: Tensor, _ y: NDArray) throws -> Int {
         guard isClassification else { return 0 }
         let predicted = try output.data.reduce(.argmax, axes: [-1]).ints()
@@ -103,7 +104,8 @@ public func evaluate(_ model: Module, on data: Dataset, batchSize: Int = 256, lo
             correct += try lossFn.correct(out, y)
         }
         let n = Double(data.count)
-        return Evaluation(loss: lossSum / n, accuracy: lossFn.isClassification ? Double(correct) / n : nil, samples: data.count)
+        let labels = Double(data.labels.count)
+        return Evaluation(loss: lossSum / n, accuracy: lossFn.isClassification ? Double(correct) / labels : nil, samples: data.count)
     }
 }
 

@@ -149,6 +149,7 @@ struct Trainer {
         run.epochLossSum = 0
         run.epochCorrect = 0
         run.epochSamples = 0
+        run.epochLabels = 0
         run.epochStart = monotonicSeconds()
     }
 
@@ -225,6 +226,7 @@ struct Trainer {
         run.epochLossSum += lossSum * Double(n)
         run.epochCorrect += correct
         run.epochSamples += n
+        run.epochLabels += group.reduce(0) { $0 + $1.y.count }
         return .done(StepRecord(step: run.stepCount + 1, epoch: run.epochIndex + 1, loss: lossSum,
                                 learningRate: lr, gradNorm: norm, samples: n))
     }
@@ -234,7 +236,7 @@ struct Trainer {
         guard run.epochSamples > 0 else { return }
         let epoch = run.epochIndex + 1
         var record = EpochRecord(epoch: epoch, loss: run.epochLossSum / Double(run.epochSamples),
-                                 accuracy: lossFn.isClassification ? Double(run.epochCorrect) / Double(run.epochSamples) : nil,
+                                 accuracy: lossFn.isClassification ? Double(run.epochCorrect) / Double(run.epochLabels) : nil,
                                  validationLoss: nil, validationAccuracy: nil,
                                  learningRate: run.steps.last?.learningRate ?? run.baseLearningRate,
                                  seconds: monotonicSeconds() - run.epochStart)

@@ -84,7 +84,7 @@ public final class Run: @unchecked Sendable {
     // Position: the next micro-batch to run.
     var epochIndex = 0          // 0-based epoch in progress
     var batchIndex = 0          // next batch within the epoch
-    var epochLossSum = 0.0, epochCorrect = 0, epochSamples = 0, epochCounted = 0
+    var epochLossSum = 0.0, epochCorrect = 0, epochSamples = 0, epochLabels = 0
     var epochStart = 0.0
     var bestMonitored = Double.infinity
     var bestWeights: [String: NDArray]?
