@@ -9,7 +9,7 @@ import KoanTensor
 ///     let (train, test) = try digits.split(0.8, seed: 42)
 ///     for (x, y) in try train.batches(32, shuffle: true, seed: 1) { _ = (x, y) }
 public struct Dataset: Sendable {
-    /// Samples along axis 0, float32.
+    /// Samples along axis 0: float32, or int64 for token ids.
     public var features: NDArray
     /// Labels with the samples along axis 0: one per sample (`[N]`), or one per position for
     /// sequence tasks (`[N, T]`: next-token or tag ids); int64 class ids or float32 targets.
@@ -23,8 +23,8 @@ public struct Dataset: Sendable {
     /// The known range of raw feature values (`0...16` for digits), used by `normalized()`.
     public var valueRange: ClosedRange<Double>?
 
-    /// Wraps tensors as a dataset; features are converted to float32, integer labels to
-    /// int64 and floating labels to float32.
+    /// Wraps tensors as a dataset; floating features are converted to float32 and integer
+    /// features (token ids) to int64, integer labels to int64 and floating labels to float32.
     ///
     ///     let ds = try Dataset(features: try NDArray.zeros([4, 2]),
     ///                          labels: try NDArray(ints: [0, 1, 0, 1], shape: [4]))
@@ -39,7 +39,7 @@ public struct Dataset: Sendable {
         if let s = imageShape, s.reduce(1, *) != features.shape.dropFirst().reduce(1, *) {
             throw DataError.shapeMismatch(detail: "\(name): image shape \(s) does not hold a sample of shape \(Array(features.shape.dropFirst()))")
         }
-        self.features = try features.to(.float32)
+        self.features = features.dtype.isFloatingPoint || features.dtype == .bool ? try features.to(.float32) : try features.to(.int64)
         self.labels = try labels.to(labels.dtype.isFloatingPoint ? .float32 : .int64)
         self.classNames = classNames
         self.name = name

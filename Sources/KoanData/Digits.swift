@@ -19,7 +19,7 @@ extension Dataset {
               let target = members.first(where: { $0.name == "target" })?.array else {
             throw DataError.missingResource(name: "Resources/digits.npz (arrays 'images' and 'target')")
         }
-        return try Dataset(features: images, labels: target, classNames: (0...9).map(String.init), name: "digits",
+        return try Dataset(features: try images.to(.float32), labels: target, classNames: (0...9).map(String.init), name: "digits",
                            imageShape: [1, 8, 8], valueRange: 0...16)
     }
 }

@@ -220,7 +220,9 @@ extension Lowerer {
 
     // MARK: Members and calls
 
-    private static let typeNames: Set<String> = ["Int", "Double", "String", "Bool", "Float", "Tensor", "DType", "Dataset"]
+    /// Names that qualify builtins (`Tensor.zeros`, `Dataset.digits`, `Int.max`): the part
+    /// before the dot of every registered qualified function or constant.
+    private var typeNames: Set<String> { registry.namespaces }
 
     func lowerMemberAccess(_ m: MemberAccessExprSyntax) throws -> Expr {
         let name = m.declName.baseName.text
@@ -228,7 +230,7 @@ extension Lowerer {
             // `.float32`, `.bfloat16`: an option named by an implicit member expression.
             return Literal(.object(EnumCase(name)), span: span(m))
         }
-        if let typeRef = base.as(DeclReferenceExprSyntax.self), Lowerer.typeNames.contains(typeRef.baseName.text),
+        if let typeRef = base.as(DeclReferenceExprSyntax.self), typeNames.contains(typeRef.baseName.text),
            scope.lookup(typeRef.baseName.text) == nil {
             let qualified = "\(typeRef.baseName.text).\(name)"
             if let c = registry.constants[qualified] { return Literal(c.value, span: span(m)) }
@@ -264,7 +266,7 @@ extension Lowerer {
             if registry.isMutatingMember(name), let place = try lowerPlace(base, mutating: name) {
                 return MutatingCall(place, name, args, span: s)
             }
-            if let typeRef = base.as(DeclReferenceExprSyntax.self), Lowerer.typeNames.contains(typeRef.baseName.text) {
+            if let typeRef = base.as(DeclReferenceExprSyntax.self), typeNames.contains(typeRef.baseName.text) {
                 if scope.lookup(typeRef.baseName.text) == nil,
                    let entries = registry.functions["\(typeRef.baseName.text).\(name)"] {
                     return try BuiltinCall.make(entries, args, span: s)

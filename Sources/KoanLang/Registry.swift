@@ -67,6 +67,8 @@ final class Registry {
     private(set) var functions: [String: [Builtin]] = [:]
     private(set) var members: [String: [Member]] = [:]
     private(set) var constants: [String: Constant] = [:]
+    /// The qualifiers of qualified names ("Tensor" for `Tensor.zeros`), for the lowering.
+    private(set) var namespaces: Set<String> = ["Int", "Double", "String", "Bool", "Float", "DType"]
 
     init() {
         registerCoreFunctions(self)
@@ -83,6 +85,7 @@ final class Registry {
         registerTrainingFunctions(self)
         registerModelReportFunctions(self)
         registerCheckpointFunctions(self)
+        registerTextFunctions(self)
     }
 
     /// Registers a builtin; `hidden` parameters are accepted but not shown in the signature.
@@ -93,6 +96,7 @@ final class Registry {
         functions[parsed.name, default: []].append(
             Builtin(name: parsed.name, params: parsed.params + extra, signature: signature, doc: doc,
                     implementation: implementation))
+        if let dot = parsed.name.firstIndex(of: ".") { namespaces.insert(String(parsed.name[..<dot])) }
     }
 
     func member(_ kinds: Set<ValueKind>, _ signature: String, _ doc: String, _ implementation: Member.Implementation) {
@@ -114,6 +118,7 @@ final class Registry {
     func constant(_ signature: String, _ doc: String, _ value: Value) {
         let name = String(signature.prefix { $0 != ":" })
         constants[name] = Constant(name: name, signature: signature, doc: doc, value: value)
+        if let dot = name.firstIndex(of: ".") { namespaces.insert(String(name[..<dot])) }
     }
 
     /// Members with this name applicable to this value (by kind, and object class for objects).
