@@ -176,6 +176,22 @@ func registerModelFunctions(_ r: Registry) {
                        dropout: try a[4].asDouble(), key: try layerKey(a[5], ctx))
     }
 
+    // Losses beyond crossEntropy (registered with the tensor functions), as torch.nn.functional.
+    r.function("mseLoss(_ prediction: Tensor, _ target: Tensor) -> Tensor", "Mean squared error, as torch's mse_loss.") { a, _ in
+        .tensor(try mseLoss(try a[0].asTensor(), try a[1].asTensor()))
+    }
+    r.function("l1Loss(_ prediction: Tensor, _ target: Tensor) -> Tensor", "Mean absolute error, as torch's l1_loss.") { a, _ in
+        .tensor(try l1Loss(try a[0].asTensor(), try a[1].asTensor()))
+    }
+    r.function("binaryCrossEntropy(_ input: Tensor, _ target: Tensor, withLogits: Bool = true) -> Tensor",
+               "Binary cross-entropy of logits (withLogits, numerically stable) or of probabilities against 0/1 targets.") { a, _ in
+        let x = try a[0].asTensor(), t = try a[1].asTensor(dtype: try a[0].asTensor().dtype)
+        return .tensor(try a[2].asBool() ? try binaryCrossEntropyWithLogits(x, t) : try binaryCrossEntropy(x, t))
+    }
+    r.function("nllLoss(_ logProbs: Tensor, _ targets: Tensor) -> Tensor", "Negative log-likelihood of log-probabilities (…, classes) at int64 class ids.") { a, _ in
+        .tensor(try nllLoss(try a[0].asTensor(), targets: try a[1].asTensor(dtype: .int64)))
+    }
+
     r.function("valueAndGrad(_ model: Module, _ loss: (Module) -> Tensor) -> (Tensor, [String: Tensor])",
                "The loss of model and its gradients by parameter path (trainable parameters only): `let (loss, grads) = valueAndGrad(mlp) { m in crossEntropy(m(x), y) }`.") { a, ctx in
         let module = try a[0].asModule()
