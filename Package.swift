@@ -1,6 +1,8 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "Koan",
     platforms: [.macOS(.v15)],
@@ -29,13 +31,15 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        .target(name: "KoanTensor", dependencies: ["CBLAS", "CZlib"]),
-        .target(name: "KoanAutograd", dependencies: ["KoanTensor"]),
+        // The numeric kernels are compiled with optimisation in debug builds too: at -Onone
+        // the vector math runs ~100× slower, which made debug tests and notebooks crawl.
+        .target(name: "KoanTensor", dependencies: ["CBLAS", "CZlib"], swiftSettings: optimizedInDebug),
+        .target(name: "KoanAutograd", dependencies: ["KoanTensor"], swiftSettings: optimizedInDebug),
         .target(name: "KoanMarkup"),
-        .target(name: "KoanNN", dependencies: ["KoanAutograd", "KoanTensor", "KoanMarkup"]),
+        .target(name: "KoanNN", dependencies: ["KoanAutograd", "KoanTensor", "KoanMarkup", "KoanTokenizers"], swiftSettings: optimizedInDebug),
         .target(name: "KoanData", dependencies: ["KoanTensor"], resources: [.copy("Resources")]),
-        .target(name: "KoanTokenizers", dependencies: ["KoanTensor"]),
-        .target(name: "KoanTrain", dependencies: ["KoanAutograd", "KoanTensor", "KoanNN", "KoanData"]),
+        .target(name: "KoanTokenizers", dependencies: ["KoanTensor"], swiftSettings: optimizedInDebug),
+        .target(name: "KoanTrain", dependencies: ["KoanAutograd", "KoanTensor", "KoanNN", "KoanData"], swiftSettings: optimizedInDebug),
         .target(name: "KoanMetrics", dependencies: ["KoanMarkup"]),
         .systemLibrary(
             name: "CRsvg",

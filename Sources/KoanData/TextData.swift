@@ -23,6 +23,9 @@ extension Dataset {
         guard ids.count >= context + 1 else {
             throw DataError.emptyDataset(detail: "the text has \(ids.count) tokens; a window of context \(context) needs \(context + 1)")
         }
+        if let bad = ids.first(where: { $0 < 0 }) {
+            throw DataError.unsupported(detail: "token ids must be ≥ 0, got \(bad)")
+        }
         var features: [Int64] = [], labels: [Int64] = []
         var start = 0, n = 0
         while start + context + 1 <= ids.count {

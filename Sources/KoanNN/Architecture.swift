@@ -64,6 +64,7 @@ public struct Architecture: Sendable, Equatable, Codable {
         case is Sigmoid: return Architecture("Sigmoid")
         case is Identity: return Architecture("Identity")
         default:
+            if let lm = try lmArchitecture(of: module) { return lm }
             throw NNError.invalidArgument(layer: module.layerName, message:
                 "a \(module.layerName) cannot be rebuilt from a file; load its weights into an existing model instead")
         }
@@ -125,47 +126,48 @@ public struct Architecture: Sendable, Equatable, Codable {
         case "Sigmoid": return Sigmoid()
         case "Identity": return Identity()
         default:
+            if let lm = try buildLM(self) { return lm }
             throw NNError.invalidArgument(layer: type, message: "unknown layer type '\(type)' in a saved architecture")
         }
     }
 
-    private func bad(_ key: String, _ why: String) -> NNError {
+    func bad(_ key: String, _ why: String) -> NNError {
         .invalidArgument(layer: type, message: "saved architecture field '\(key)': \(why)")
     }
-    private func value(_ key: String) throws -> ArchitectureValue {
+    func value(_ key: String) throws -> ArchitectureValue {
         guard let v = config[key] else { throw bad(key, "missing") }
         return v
     }
-    private func int(_ key: String) throws -> Int {
+    func int(_ key: String) throws -> Int {
         switch try value(key) {
         case .int(let i): return i
         case .double(let d) where d == d.rounded() && abs(d) < 1e15: return Int(d)
         default: throw bad(key, "expected an integer")
         }
     }
-    private func double(_ key: String) throws -> Double {
+    func double(_ key: String) throws -> Double {
         switch try value(key) {
         case .double(let d): return d
         case .int(let i): return Double(i)
         default: throw bad(key, "expected a number")
         }
     }
-    private func bool(_ key: String) throws -> Bool {
+    func bool(_ key: String) throws -> Bool {
         guard case .bool(let b) = try value(key) else { throw bad(key, "expected true or false") }
         return b
     }
-    private func string(_ key: String) throws -> String {
+    func string(_ key: String) throws -> String {
         guard case .string(let s) = try value(key) else { throw bad(key, "expected a string") }
         return s
     }
-    private func ints(_ key: String) throws -> [Int] {
+    func ints(_ key: String) throws -> [Int] {
         switch try value(key) {
         case .ints(let xs): return xs
         case .int(let i): return [i]
         default: throw bad(key, "expected a list of integers")
         }
     }
-    private func pair(_ key: String) throws -> (Int, Int) {
+    func pair(_ key: String) throws -> (Int, Int) {
         let xs = try ints(key)
         guard xs.count == 2 else { throw bad(key, "expected two integers") }
         return (xs[0], xs[1])
