@@ -86,6 +86,7 @@ final class Registry {
         registerModelReportFunctions(self)
         registerCheckpointFunctions(self)
         registerTextFunctions(self)
+        registerLanguageModelFunctions(self)
     }
 
     /// Registers a builtin; `hidden` parameters are accepted but not shown in the signature.

@@ -1,3 +1,4 @@
+import Glibc
 import KoanData
 import KoanNN
 import KoanTensor
@@ -124,8 +125,8 @@ public final class Run: @unchecked Sendable {
     }
 
     /// Per-epoch columns, for tables and `plot(run.history, ["loss", "val_loss"])`:
-    /// "epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds" (columns
-    /// without values are left out).
+    /// "epoch", "loss", "accuracy", "val_loss", "val_accuracy", "perplexity" and
+    /// "val_perplexity" (sequence targets), "lr", "seconds" (columns without values are left out).
     public var history: [(name: String, values: [Double])] {
         var out: [(String, [Double])] = [
             ("epoch", epochs.map { Double($0.epoch) }),
@@ -134,6 +135,13 @@ public final class Run: @unchecked Sendable {
         if epochs.contains(where: { $0.accuracy != nil }) { out.append(("accuracy", epochs.map { $0.accuracy ?? .nan })) }
         if epochs.contains(where: { $0.validationLoss != nil }) { out.append(("val_loss", epochs.map { $0.validationLoss ?? .nan })) }
         if epochs.contains(where: { $0.validationAccuracy != nil }) { out.append(("val_accuracy", epochs.map { $0.validationAccuracy ?? .nan })) }
+        if data.labels.rank >= 2 {
+            // Sequence targets (next-token prediction): perplexity = exp(mean cross-entropy).
+            out.append(("perplexity", epochs.map { exp($0.loss) }))
+            if epochs.contains(where: { $0.validationLoss != nil }) {
+                out.append(("val_perplexity", epochs.map { $0.validationLoss.map(exp) ?? .nan }))
+            }
+        }
         out.append(("lr", epochs.map(\.learningRate)))
         out.append(("seconds", epochs.map(\.seconds)))
         return out
