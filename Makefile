@@ -55,6 +55,7 @@ bench:
 	swift build -c release --scratch-path .build-release
 	$(PYTHON) bench/kernel_latency.py --koan-bin .build-release/release/koan
 	$(PYTHON) bench/tensor.py --bench-bin .build-release/release/koan-bench
+	$(PYTHON) bench/train.py --bench-bin .build-release/release/koan-bench
 
 clean:
 	rm -rf .build notebooks/*.out.ipynb

@@ -73,7 +73,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "koan-bench", dependencies: ["KoanLang", "KoanTensor", "CBLAS"]),
+        .executableTarget(name: "koan-bench", dependencies: ["KoanLang", "KoanTensor", "KoanAutograd", "KoanNN", "KoanData", "KoanTrain", "CBLAS"]),
         .testTarget(name: "JupyterKernelTests", dependencies: ["JupyterKernel"]),
         .testTarget(name: "KoanLangTests", dependencies: ["KoanLang"]),
         .testTarget(name: "KoanTensorTests", dependencies: ["KoanTensor"], resources: [.copy("Fixtures")]),
