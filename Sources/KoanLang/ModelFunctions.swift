@@ -284,8 +284,7 @@ func registerModelFunctions(_ r: Registry) {
     r.member(of: DatasetObject.self, "map(_ transform: (Tensor) -> Tensor) -> Dataset",
              "A dataset whose features are transform(features), applied once to the whole feature tensor: `digits.map { $0 / 16 }`.", .method { v, a, ctx in
         let d = try v.asDataset()
-        let out = try ctx.call(a[0], .tensor(Tensor(d.features))).asTensor()
-        return .object(DatasetObject(try d.with(features: out.data, labels: d.labels)))
+        return .object(DatasetObject(try d.map { try ctx.call(a[0], .tensor(Tensor($0))).asTensor().data }))
     })
     r.member(of: DatasetObject.self, "count: Int", "The number of samples.", .property { v, _ in .int(try v.asDataset().count) })
     r.member(of: DatasetObject.self, "classCount: Int", "The number of classes.", .property { v, _ in .int(try v.asDataset().classCount) })
