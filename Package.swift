@@ -33,12 +33,13 @@ let package = Package(
         ),
         // The numeric kernels are compiled with optimisation in debug builds too: at -Onone
         // the vector math runs ~100× slower, which made debug tests and notebooks crawl.
-        .target(name: "KoanTensor", dependencies: ["CBLAS", "CZlib"], swiftSettings: optimizedInDebug),
+        .target(name: "KoanJSON", swiftSettings: optimizedInDebug),
+        .target(name: "KoanTensor", dependencies: ["CBLAS", "CZlib", "KoanJSON"], swiftSettings: optimizedInDebug),
         .target(name: "KoanAutograd", dependencies: ["KoanTensor"], swiftSettings: optimizedInDebug),
         .target(name: "KoanMarkup"),
         .target(name: "KoanNN", dependencies: ["KoanAutograd", "KoanTensor", "KoanMarkup", "KoanTokenizers"], swiftSettings: optimizedInDebug),
-        .target(name: "KoanData", dependencies: ["KoanTensor"], resources: [.copy("Resources")]),
-        .target(name: "KoanTokenizers", dependencies: ["KoanTensor"], swiftSettings: optimizedInDebug),
+        .target(name: "KoanData", dependencies: ["KoanTensor", "KoanJSON"], resources: [.copy("Resources")]),
+        .target(name: "KoanTokenizers", dependencies: ["KoanTensor", "KoanJSON"], swiftSettings: optimizedInDebug),
         .target(name: "KoanTrain", dependencies: ["KoanAutograd", "KoanTensor", "KoanNN", "KoanData"], swiftSettings: optimizedInDebug),
         .target(name: "KoanMetrics", dependencies: ["KoanMarkup"]),
         .systemLibrary(
@@ -46,7 +47,7 @@ let package = Package(
             pkgConfig: "librsvg-2.0",
             providers: [.apt(["librsvg2-dev"])]
         ),
-        .target(name: "KoanPlot", dependencies: ["CRsvg"]),
+        .target(name: "KoanPlot", dependencies: ["CRsvg", "KoanJSON"]),
         .target(
             name: "JupyterKernel",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
@@ -76,6 +77,7 @@ let package = Package(
         .executableTarget(name: "koan-bench", dependencies: ["KoanLang", "KoanTensor", "KoanAutograd", "KoanNN", "KoanData", "KoanTrain", "CBLAS"]),
         .testTarget(name: "JupyterKernelTests", dependencies: ["JupyterKernel"]),
         .testTarget(name: "KoanLangTests", dependencies: ["KoanLang"]),
+        .testTarget(name: "KoanJSONTests", dependencies: ["KoanJSON"]),
         .testTarget(name: "KoanTensorTests", dependencies: ["KoanTensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KoanAutogradTests", dependencies: ["KoanAutograd"]),
         .testTarget(name: "KoanMetricsTests", dependencies: ["KoanMetrics"], resources: [.copy("Fixtures")]),

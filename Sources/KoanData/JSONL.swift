@@ -1,31 +1,5 @@
-import Foundation
+import KoanJSON
 import KoanTensor
-
-/// A JSON value as decoded from one JSONL line.
-enum JSONValue: Decodable {
-    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let d = try? c.decode(Double.self) { self = .number(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
-    }
-
-    var kind: String {
-        switch self {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .number: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
-        }
-    }
-}
 
 extension Dataset {
     /// Loads JSON Lines: one object per non-blank line. Each key in `features` holds a number
@@ -38,26 +12,27 @@ extension Dataset {
     ///     ds.featureShape    // [3]
     public static func jsonl(path: String, features: [String], label: String) throws -> Dataset {
         let bytes = try readFileBytes(path)
-        let decoder = JSONDecoder()
         var values: [Double] = []
         var rawLabels: [String] = []
         var width: Int?
         for (line, text) in textLines(bytes) where !trimmed(String(text)).isEmpty {
             let value: JSONValue
             do {
-                value = try decoder.decode(JSONValue.self, from: Data(text.utf8))
+                value = try JSONValue(parsing: text.utf8)
             } catch {
                 throw DataError.invalidJSONLine(path: path, line: line, reason: "not valid JSON")
             }
-            guard case let .object(obj) = value else {
+            guard case let .object(members) = value else {
                 throw DataError.invalidJSONLine(path: path, line: line, reason: "expected a JSON object, found \(value.kind)")
             }
-            guard let lv = obj[label] else {
-                if rawLabels.isEmpty { throw DataError.unknownColumn(path: path, name: label, available: obj.keys.sorted()) }
+            // A key given twice means its last value, as in Python's json.
+            guard let lv = value[label] else {
+                if rawLabels.isEmpty { throw DataError.unknownColumn(path: path, name: label, available: keyNames(members)) }
                 throw DataError.missingKey(path: path, line: line, key: label)
             }
             switch lv {
-            case let .number(d): rawLabels.append(d == d.rounded() && abs(d) < 9.0e15 ? String(Int64(d)) : String(d))
+            case let .number(.int(i)): rawLabels.append(String(i))
+            case let .number(.double(d)): rawLabels.append(d == d.rounded() && abs(d) < 9.0e15 ? String(Int64(d)) : String(d))
             case let .string(s): rawLabels.append(s)
             case let .bool(b): rawLabels.append(b ? "true" : "false")
             default:
@@ -65,18 +40,18 @@ extension Dataset {
             }
             var rowCount = 0
             for (j, key) in features.enumerated() {
-                guard let fv = obj[key] else {
-                    if rawLabels.count == 1 { throw DataError.unknownColumn(path: path, name: key, available: obj.keys.sorted()) }
+                guard let fv = value[key] else {
+                    if rawLabels.count == 1 { throw DataError.unknownColumn(path: path, name: key, available: keyNames(members)) }
                     throw DataError.missingKey(path: path, line: line, key: key)
                 }
                 switch fv {
-                case let .number(d): values.append(d); rowCount += 1
+                case let .number(n): values.append(n.doubleValue); rowCount += 1
                 case let .array(items):
                     for item in items {
-                        guard case let .number(d) = item else {
+                        guard case let .number(n) = item else {
                             throw DataError.notNumeric(path: path, line: line, column: key, index: j, value: "\(item.kind) in an array")
                         }
-                        values.append(d); rowCount += 1
+                        values.append(n.doubleValue); rowCount += 1
                     }
                 default:
                     throw DataError.notNumeric(path: path, line: line, column: key, index: j, value: fv.kind)
@@ -92,4 +67,9 @@ extension Dataset {
         let (labels, classNames) = try makeLabels(rawLabels)
         return try Dataset(features: x, labels: labels, classNames: classNames, name: fileName(path))
     }
+}
+
+/// The distinct keys of a JSON object, sorted (for "available columns" in errors).
+private func keyNames(_ members: [(String, JSONValue)]) -> [String] {
+    Set(members.map(\.0)).sorted()
 }

@@ -1,35 +1,36 @@
 import Foundation
+import KoanJSON
 
 /// Typed access to a parsed `tokenizer.json`, with errors naming the file and field.
 struct JSONReader {
     let path: String
 
-    func req(_ v: JSON, _ key: String, _ field: String) throws(TokenizerError) -> JSON {
+    func req(_ v: JSONValue, _ key: String, _ field: String) throws(TokenizerError) -> JSONValue {
         guard let x = v[key] else { throw .missingField(path: path, field: field.isEmpty ? key : "\(field).\(key)") }
         return x
     }
-    func string(_ v: JSON, _ field: String) throws(TokenizerError) -> String {
+    func string(_ v: JSONValue, _ field: String) throws(TokenizerError) -> String {
         guard let s = v.string else { throw .wrongType(path: path, field: field, expected: "a string", found: v.kind) }
         return s
     }
-    func int(_ v: JSON, _ field: String) throws(TokenizerError) -> Int {
+    func int(_ v: JSONValue, _ field: String) throws(TokenizerError) -> Int {
         guard let i = v.int else { throw .wrongType(path: path, field: field, expected: "an integer", found: v.kind) }
         return i
     }
-    func bool(_ v: JSON?, _ field: String, default d: Bool) throws(TokenizerError) -> Bool {
+    func bool(_ v: JSONValue?, _ field: String, default d: Bool) throws(TokenizerError) -> Bool {
         guard let v, !v.isNull else { return d }
         guard let b = v.bool else { throw .wrongType(path: path, field: field, expected: "a boolean", found: v.kind) }
         return b
     }
-    func array(_ v: JSON, _ field: String) throws(TokenizerError) -> [JSON] {
+    func array(_ v: JSONValue, _ field: String) throws(TokenizerError) -> [JSONValue] {
         guard let a = v.array else { throw .wrongType(path: path, field: field, expected: "an array", found: v.kind) }
         return a
     }
-    func object(_ v: JSON, _ field: String) throws(TokenizerError) -> [(String, JSON)] {
+    func object(_ v: JSONValue, _ field: String) throws(TokenizerError) -> [(String, JSONValue)] {
         guard let o = v.object else { throw .wrongType(path: path, field: field, expected: "an object", found: v.kind) }
         return o
     }
-    func type(_ v: JSON, _ field: String) throws(TokenizerError) -> String {
+    func type(_ v: JSONValue, _ field: String) throws(TokenizerError) -> String {
         try string(try req(v, "type", field), field + ".type")
     }
 }
@@ -49,12 +50,15 @@ extension Tokenizer {
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw TokenizerError.cannotOpen(path: path, reason: (error as NSError).localizedDescription)
         }
-        let root: JSON
-        do { root = try JSONParser.parse([UInt8](data)) } catch { throw TokenizerError.invalidJSON(path: path, reason: error.message) }
+        let root: JSONValue
+        // Lone \u surrogates become U+FFFD, as the loader always did.
+        do { root = try JSONValue(parsing: data, loneSurrogates: .replace) } catch {
+            throw TokenizerError.invalidJSON(path: path, reason: error.description)
+        }
         return try fromJSON(root, path: path)
     }
 
-    static func fromJSON(_ root: JSON, path: String) throws(TokenizerError) -> Tokenizer {
+    static func fromJSON(_ root: JSONValue, path: String) throws(TokenizerError) -> Tokenizer {
         let r = JSONReader(path: path)
         guard root.object != nil else { throw .wrongType(path: path, field: "(root)", expected: "an object", found: root.kind) }
 
@@ -128,7 +132,7 @@ extension Tokenizer {
             throw .unsupported(path: path, field: "model.type", value: mtype, supported: ["WordPiece", "BPE"])
         }
 
-        func normalizer(_ v: JSON, _ f: String) throws(TokenizerError) -> Normalizer {
+        func normalizer(_ v: JSONValue, _ f: String) throws(TokenizerError) -> Normalizer {
             let t = try r.type(v, f)
             switch t {
             case "BertNormalizer":
@@ -149,7 +153,7 @@ extension Tokenizer {
                 throw .unsupported(path: path, field: f + ".type", value: t, supported: ["BertNormalizer", "Lowercase", "NFD", "StripAccents", "Sequence"])
             }
         }
-        func preTokenizer(_ v: JSON, _ f: String) throws(TokenizerError) -> PreTokenizer {
+        func preTokenizer(_ v: JSONValue, _ f: String) throws(TokenizerError) -> PreTokenizer {
             let t = try r.type(v, f)
             switch t {
             case "BertPreTokenizer": return .bert
@@ -167,12 +171,12 @@ extension Tokenizer {
                 throw .unsupported(path: path, field: f + ".type", value: t, supported: ["BertPreTokenizer", "ByteLevel", "WhitespaceSplit", "Sequence"])
             }
         }
-        func pairToken(_ v: JSON, _ f: String) throws(TokenizerError) -> (String, Int) {
+        func pairToken(_ v: JSONValue, _ f: String) throws(TokenizerError) -> (String, Int) {
             let a = try r.array(v, f)
             guard a.count == 2 else { throw .wrongType(path: path, field: f, expected: "[token, id]", found: "\(a.count) items") }
             return (try r.string(a[0], f + "[0]"), try r.int(a[1], f + "[1]"))
         }
-        func template(_ v: JSON, _ f: String) throws(TokenizerError) -> [TemplatePiece] {
+        func template(_ v: JSONValue, _ f: String) throws(TokenizerError) -> [TemplatePiece] {
             var out: [TemplatePiece] = []
             for (k, x) in try r.array(v, f).enumerated() {
                 let g = "\(f)[\(k)]"
@@ -189,7 +193,7 @@ extension Tokenizer {
             }
             return out
         }
-        func postProcessor(_ v: JSON, _ f: String) throws(TokenizerError) -> PostProcessor {
+        func postProcessor(_ v: JSONValue, _ f: String) throws(TokenizerError) -> PostProcessor {
             let t = try r.type(v, f)
             switch t {
             case "TemplateProcessing":
@@ -224,7 +228,7 @@ extension Tokenizer {
                                    supported: ["TemplateProcessing", "BertProcessing", "RobertaProcessing", "ByteLevel", "Sequence"])
             }
         }
-        func decoder(_ v: JSON, _ f: String) throws(TokenizerError) -> Decoder {
+        func decoder(_ v: JSONValue, _ f: String) throws(TokenizerError) -> Decoder {
             let t = try r.type(v, f)
             switch t {
             case "WordPiece":
@@ -282,9 +286,9 @@ extension Tokenizer {
 
     /// The `tokenizer.json` text (see `save`).
     public func jsonString() throws(TokenizerError) -> String {
-        func n(_ i: Int) -> JSON { .number(Double(i)) }
-        func s(_ x: String) -> JSON { .string(x) }
-        func normJSON(_ x: Normalizer) -> JSON {
+        func n(_ i: Int) -> JSONValue { JSONValue(i) }
+        func s(_ x: String) -> JSONValue { .string(x) }
+        func normJSON(_ x: Normalizer) -> JSONValue {
             switch x {
             case .bert(let c, let h, let sa, let l):
                 return .object([("type", s("BertNormalizer")), ("clean_text", .bool(c)), ("handle_chinese_chars", .bool(h)),
@@ -295,7 +299,7 @@ extension Tokenizer {
             case .sequence(let l): return .object([("type", s("Sequence")), ("normalizers", .array(l.map(normJSON)))])
             }
         }
-        func preJSON(_ x: PreTokenizer) -> JSON {
+        func preJSON(_ x: PreTokenizer) -> JSONValue {
             switch x {
             case .bert: return .object([("type", s("BertPreTokenizer"))])
             case .whitespaceSplit: return .object([("type", s("WhitespaceSplit"))])
@@ -304,7 +308,7 @@ extension Tokenizer {
             case .sequence(let l): return .object([("type", s("Sequence")), ("pretokenizers", .array(l.map(preJSON)))])
             }
         }
-        func tmplJSON(_ t: [TemplatePiece]) -> JSON {
+        func tmplJSON(_ t: [TemplatePiece]) -> JSONValue {
             .array(t.map { p in
                 switch p {
                 case .special(let id, let ty): .object([("SpecialToken", .object([("id", s(id)), ("type_id", n(ty))]))])
@@ -313,10 +317,10 @@ extension Tokenizer {
                 }
             })
         }
-        func postJSON(_ x: PostProcessor) -> JSON {
+        func postJSON(_ x: PostProcessor) -> JSONValue {
             switch x {
             case .template(let single, let pair, let specials):
-                let sp: [(String, JSON)] = specials.keys.sorted().map { k in
+                let sp: [(String, JSONValue)] = specials.keys.sorted().map { k in
                     let v = specials[k] ?? ([], [])
                     return (k, .object([("id", s(k)), ("ids", .array(v.ids.map(n))), ("tokens", .array(v.tokens.map(s)))]))
                 }
@@ -331,14 +335,14 @@ extension Tokenizer {
             case .sequence(let l): return .object([("type", s("Sequence")), ("processors", .array(l.map(postJSON)))])
             }
         }
-        func decJSON(_ x: Decoder) -> JSON {
+        func decJSON(_ x: Decoder) -> JSONValue {
             switch x {
             case .wordPiece(let p, let c): return .object([("type", s("WordPiece")), ("prefix", s(p)), ("cleanup", .bool(c))])
             case .byteLevel:
                 return .object([("type", s("ByteLevel")), ("add_prefix_space", .bool(true)), ("trim_offsets", .bool(true)), ("use_regex", .bool(true))])
             }
         }
-        let modelJSON: JSON
+        let modelJSON: JSONValue
         switch model {
         case .wordPiece(let m):
             modelJSON = .object([("type", s("WordPiece")), ("unk_token", s(m.unkToken)), ("continuing_subword_prefix", s(m.prefix)),
@@ -353,12 +357,12 @@ extension Tokenizer {
         case .chars:
             throw .invalidArgument("character tokenizers cannot be saved as tokenizer.json (no Hugging Face equivalent); use Tokenizer.bytes or Tokenizer.bpe")
         }
-        var root: [(String, JSON)] = [("version", s("1.0"))]
+        var root: [(String, JSONValue)] = [("version", s("1.0"))]
         root.append(("truncation", truncation.map { t in
             .object([("direction", s(t.left ? "Left" : "Right")), ("max_length", n(t.maxLength)), ("strategy", s(t.strategy)), ("stride", n(t.stride))])
         } ?? .null))
         root.append(("padding", padding.map { p in
-            let strat: JSON = switch p.strategy { case .batchLongest: s("BatchLongest"); case .fixed(let k): .object([("Fixed", n(k))]) }
+            let strat: JSONValue = switch p.strategy { case .batchLongest: s("BatchLongest"); case .fixed(let k): .object([("Fixed", n(k))]) }
             return .object([("strategy", strat), ("direction", s(p.left ? "Left" : "Right")), ("pad_to_multiple_of", p.padToMultipleOf.map(n) ?? .null),
                             ("pad_id", n(p.padId)), ("pad_type_id", n(p.padTypeId)), ("pad_token", s(p.padToken))])
         } ?? .null))
@@ -371,6 +375,6 @@ extension Tokenizer {
         root.append(("post_processor", postProcessor.map(postJSON) ?? .null))
         root.append(("decoder", decoder.map(decJSON) ?? .null))
         root.append(("model", modelJSON))
-        return JSONWriter.write(.object(root))
+        return JSONValue.object(root).text(.pretty)
     }
 }

@@ -58,7 +58,7 @@ final class BasicTests: XCTestCase {
         try check(#"{"model": {"type": "WordPiece", "vocab": {}}}"#, .missingField(path: "", field: "model.unk_token"))
         try check(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [["a", "b"]]}}"#,
                   .invalidValue(path: "", field: "model.merges[0]", reason: "token 'b' is not in model.vocab"))
-        try check(#"{"model": "#, .invalidJSON(path: "", reason: "unexpected end of input"))
+        try check(#"{"model": "#, .invalidJSON(path: "", reason: "unexpected end of JSON at byte 10"))
         XCTAssertThrowsError(try Tokenizer.load(dir + "/missing.json")) { e in
             guard case .cannotOpen(let p, _)? = e as? TokenizerError else { return XCTFail("\(e)") }
             XCTAssertEqual(p, dir + "/missing.json")

@@ -1,3 +1,4 @@
+import KoanJSON
 
 /// One tensor of a safetensors file, as its header describes it.
 ///
@@ -37,6 +38,8 @@ public struct SafetensorsEntry: Sendable, Equatable {
 public struct SafetensorsFile: Sendable {
     /// Largest header accepted (the reference implementation's limit).
     public static let maxHeaderBytes = 100_000_000
+    /// Deepest JSON nesting accepted in a header; headers need 3 levels, hostile input gets no deeper.
+    static let maxHeaderDepth = 64
 
     public let path: String
     /// The tensors in the order the header lists them.
@@ -168,25 +171,21 @@ public struct SafetensorsFile: Sendable {
         guard String(validating: header, as: UTF8.self) != nil else {
             throw bad("the header is not valid UTF-8")
         }
-        let root: HeaderJSON.Value
+        let root: JSONValue
         do {
-            root = try header.withUnsafeBytes { buf in
-                var parser = HeaderJSON.Parser(buf)
-                return try parser.parseDocument()
-            }
-        } catch let f as HeaderJSON.Failure {
-            throw bad("malformed JSON: \(f.message)")
+            root = try JSONValue(parsing: header, maxDepth: maxHeaderDepth)
+        } catch {
+            throw bad("malformed JSON: \(error)")
         }
         guard case let .object(members) = root else {
-            throw bad("the header is \(root.kindName), not a JSON object")
+            throw bad("the header is \(root.kind), not a JSON object")
         }
 
         var metadata = [String: String]()
         var sawMetadata = false
         var entries = [SafetensorsEntry]()
         var seen = Set<String>()
-        for member in members {
-            let key = member.key, value = member.value
+        for (key, value) in members {
             if key == "__metadata__" {
                 guard !sawMetadata else { throw bad("'__metadata__' appears twice") }
                 sawMetadata = true
@@ -202,36 +201,34 @@ public struct SafetensorsFile: Sendable {
         return ParsedHeader(entries: entries, metadata: metadata)
     }
 
-    static func parseMetadata(_ value: HeaderJSON.Value, path: String) throws -> [String: String] {
+    static func parseMetadata(_ value: JSONValue, path: String) throws -> [String: String] {
         func bad(_ reason: String) -> SafetensorsError { .invalidHeader(path: path, reason: reason) }
         switch value {
         case .null:
             return [:]
         case let .object(items):
             var out = [String: String](minimumCapacity: items.count)
-            for member in items {
-                let k = member.key, v = member.value
+            for (k, v) in items {
                 guard case let .string(s) = v else {
-                    throw bad("'__metadata__' value of key '\(k)' is \(v.kindName), metadata values must be strings")
+                    throw bad("'__metadata__' value of key '\(k)' is \(v.kind), metadata values must be strings")
                 }
                 guard out.updateValue(s, forKey: k) == nil else { throw bad("'__metadata__' has key '\(k)' twice") }
             }
             return out
         default:
-            throw bad("'__metadata__' is \(value.kindName), it must be an object of strings")
+            throw bad("'__metadata__' is \(value.kind), it must be an object of strings")
         }
     }
 
-    static func parseEntry(name: String, _ value: HeaderJSON.Value, bufferSize: Int, path: String) throws -> SafetensorsEntry {
+    static func parseEntry(name: String, _ value: JSONValue, bufferSize: Int, path: String) throws -> SafetensorsEntry {
         func bad(_ field: String, _ reason: String) -> SafetensorsError {
             .invalidTensor(path: path, tensor: name, field: field, reason: reason)
         }
         guard case let .object(fields) = value else {
-            throw bad("", "the entry is \(value.kindName), not an object with 'dtype', 'shape' and 'data_offsets'")
+            throw bad("", "the entry is \(value.kind), not an object with 'dtype', 'shape' and 'data_offsets'")
         }
-        var dtypeValue: HeaderJSON.Value?, shapeValue: HeaderJSON.Value?, offsetsValue: HeaderJSON.Value?
-        for member in fields {
-            let k = member.key, v = member.value
+        var dtypeValue: JSONValue?, shapeValue: JSONValue?, offsetsValue: JSONValue?
+        for (k, v) in fields {
             switch k {
             case "dtype":
                 guard dtypeValue == nil else { throw bad(k, "the field appears twice") }
@@ -251,14 +248,14 @@ public struct SafetensorsFile: Sendable {
         guard let offsetsValue else { throw bad("data_offsets", "the field is missing") }
 
         guard case let .string(dtypeName) = dtypeValue else {
-            throw bad("dtype", "expected a string such as \"F32\", found \(dtypeValue.kindName)")
+            throw bad("dtype", "expected a string such as \"F32\", found \(dtypeValue.kind)")
         }
         guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
             throw bad("dtype", "unknown dtype \"\(dtypeName)\"")
         }
 
         guard case let .array(dims) = shapeValue else {
-            throw bad("shape", "expected an array of non-negative integers, found \(shapeValue.kindName)")
+            throw bad("shape", "expected an array of non-negative integers, found \(shapeValue.kind)")
         }
         var shape = [Int]()
         shape.reserveCapacity(dims.count)
@@ -277,7 +274,7 @@ public struct SafetensorsFile: Sendable {
         }
 
         guard case let .array(offs) = offsetsValue, offs.count == 2 else {
-            throw bad("data_offsets", "expected an array of two integers [begin, end], found \(offsetsValue.kindName)")
+            throw bad("data_offsets", "expected an array of two integers [begin, end], found \(offsetsValue.kind)")
         }
         let begin = try nonNegativeInt(offs[0]) { bad("data_offsets", "begin \($0)") }
         let end = try nonNegativeInt(offs[1]) { bad("data_offsets", "end \($0)") }
@@ -299,12 +296,21 @@ public struct SafetensorsFile: Sendable {
     }
 
     /// A JSON integer ≥ 0 that fits Int; `fail` builds the error from a description of the problem.
-    static func nonNegativeInt(_ v: HeaderJSON.Value, _ fail: (String) -> SafetensorsError) throws -> Int {
-        guard case let .number(text, isInteger) = v else { throw fail("is \(v.kindName), not an integer") }
-        guard isInteger else { throw fail("is \(text), not an integer") }
-        guard !text.hasPrefix("-") else { throw fail("is negative (\(text))") }
-        guard let n = Int(text) else { throw fail("is too large (\(text))") }
-        return n
+    /// Only integer literals qualify (`1.0` and `1e0` do not, nor `-0`, as in the reference).
+    static func nonNegativeInt(_ v: JSONValue, _ fail: (String) -> SafetensorsError) throws -> Int {
+        switch v {
+        case let .number(.int(i)):
+            guard i >= 0 else { throw fail("is negative (\(i))") }
+            guard let n = Int(exactly: i) else { throw fail("is too large (\(i))") }
+            return n
+        case let .number(.double(d)):
+            // Integer literals beyond Int64 (and -0) arrive as doubles.
+            if d == 0 && d.sign == .minus { throw fail("is negative (-0)") }
+            if d == d.rounded() && abs(d) >= 0x1p63 { throw fail(d < 0 ? "is negative (\(d))" : "is too large (\(d))") }
+            throw fail("is \(d), not an integer")
+        default:
+            throw fail("is \(v.kind), not an integer")
+        }
     }
 
     /// Tensors, sorted by offsets, must tile the byte buffer exactly: no overlap, no gap,

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import KoanJSON
 
 /// Writing safetensors files (read them back with `SafetensorsFile`).
 ///
@@ -97,45 +98,27 @@ public enum Safetensors {
             // Byte order of the UTF-8 names, as Rust compares strings.
             return tensors[i].name.utf8.lexicographicallyPrecedes(tensors[j].name.utf8)
         }
-        var json = [UInt8]()
-        json.append(UInt8(ascii: "{"))
+        // serde_json's layout and escaping (JSONWriter's compact style), so headers match
+        // the reference writer byte for byte.
+        var members: [(String, JSONValue)] = []
         if !metadata.isEmpty {
-            HeaderJSON.appendString("__metadata__", to: &json)
-            json.append(contentsOf: Array(":{".utf8))
             let keys = metadata.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            for (k, key) in keys.enumerated() {
-                if k > 0 { json.append(UInt8(ascii: ",")) }
-                HeaderJSON.appendString(key, to: &json)
-                json.append(UInt8(ascii: ":"))
-                HeaderJSON.appendString(metadata[key] ?? "", to: &json)
-            }
-            json.append(UInt8(ascii: "}"))
+            members.append(("__metadata__", .object(keys.map { ($0, .string(metadata[$0] ?? "")) })))
         }
         var data = [NDArray]()
         data.reserveCapacity(tensors.count)
         var offset = 0
-        for (k, i) in order.enumerated() {
+        for i in order {
             let (name, array) = tensors[i]
             let c = try littleEndianContiguous(array)
             let bytes = c.count * c.dtype.byteSize
-            if k > 0 || !metadata.isEmpty { json.append(UInt8(ascii: ",")) }
-            HeaderJSON.appendString(name, to: &json)
-            json.append(contentsOf: Array(":{\"dtype\":".utf8))
-            HeaderJSON.appendString(SafetensorsDType(c.dtype).rawValue, to: &json)
-            json.append(contentsOf: Array(",\"shape\":[".utf8))
-            for (d, n) in c.shape.enumerated() {
-                if d > 0 { json.append(UInt8(ascii: ",")) }
-                HeaderJSON.appendInt(n, to: &json)
-            }
-            json.append(contentsOf: Array("],\"data_offsets\":[".utf8))
-            HeaderJSON.appendInt(offset, to: &json)
-            json.append(UInt8(ascii: ","))
+            members.append((name, ["dtype": .string(SafetensorsDType(c.dtype).rawValue),
+                                   "shape": .array(c.shape.map { JSONValue($0) }),
+                                   "data_offsets": [JSONValue(offset), JSONValue(offset + bytes)]]))
             offset += bytes
-            HeaderJSON.appendInt(offset, to: &json)
-            json.append(contentsOf: Array("]}".utf8))
             data.append(c)
         }
-        json.append(UInt8(ascii: "}"))
+        var json = JSONWriter.bytes(.object(members))
         json.append(contentsOf: repeatElement(0x20, count: (8 - json.count % 8) % 8))
         guard json.count <= SafetensorsFile.maxHeaderBytes else {
             throw SafetensorsError.cannotWrite(path: path,
