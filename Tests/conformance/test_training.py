@@ -52,8 +52,8 @@ def test_fit_shows_one_display_updated_in_place(kernel):
 
 def test_interrupt_during_fit_keeps_model_and_run_then_resume(kernel):
     km, kc = kernel
-    execute_ok(kc, "let big = MLP(input: 64, hidden: [64], output: 10, seed: 1)")
-    msg_id = kc.execute("let long = big.fit(train, epochs: 30, batchSize: 16, optimizer: .sgd(lr: 0.01))")
+    execute_ok(kc, "let big = MLP(input: 64, hidden: [256, 256], output: 10, seed: 1)")
+    msg_id = kc.execute("let long = big.fit(train, epochs: 100, batchSize: 16, optimizer: .sgd(lr: 0.01))")
     # Wait for the first progress display, then a moment of training.
     deadline = time.monotonic() + TIMEOUT
     while time.monotonic() < deadline:
@@ -82,5 +82,21 @@ def test_interrupt_during_fit_keeps_model_and_run_then_resume(kernel):
     # resume() finishes the interrupted run from the next step; a new fit continues too.
     execute_ok(kc, "long.resume()", timeout=300)
     assert execute_ok(kc, "long.stopReason").result == '"completed"'
-    assert execute_ok(kc, "long.epochCount").result == "30"
+    assert execute_ok(kc, "long.epochCount").result == "100"
     assert execute_ok(kc, "big.fit(train, steps: 3).stepCount").result == "3"
+
+
+def test_generate_streams_into_one_display(kernel):
+    km, kc = kernel
+    execute_ok(kc, 'let tok = Tokenizer.bytes()\n'
+                   'let lm = GPT(vocab: 256, context: 64, dim: 32, heads: 2, layers: 1, seed: 3)')
+    run = execute_ok(kc, 'lm.generate("Once upon", tokens: 200, tokenizer: tok, temperature: 0)', timeout=120)
+    shown = run.of_type("display_data")
+    updates = run.of_type("update_display_data")
+    assert len(shown) == 1
+    display_id = shown[0]["content"]["transient"]["display_id"]
+    assert all(u["content"]["transient"]["display_id"] == display_id for u in updates)
+    final = (updates[-1] if updates else shown[0])["content"]["data"]["text/plain"]
+    assert final.startswith("Once upon")
+    # The cell's result is the same text, as a Swift string literal.
+    assert run.result.startswith('"Once upon')
