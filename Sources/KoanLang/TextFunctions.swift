@@ -70,6 +70,10 @@ func registerTextFunctions(_ r: Registry) {
               "Byte-level BPE (GPT-2 style) trained on the text up to vocab entries; the same merges as Hugging Face's trainer, saved as tokenizer.json.") { a in
         try Tokenizer.bpe(trainOn: try a[0].asString(), vocab: try a[1].asInt(), minFrequency: try a[2].asInt())
     }
+    tokenizer("Tokenizer.wordPiece(trainOn text: String, vocab: Int, minFrequency: Int = 2) -> Tokenizer",
+              "A BERT-style WordPiece tokenizer (lower-casing, accent stripping, [CLS] … [SEP], ## continuations) trained on the text up to vocab entries; saved as tokenizer.json it loads in Hugging Face tokenizers.") { a in
+        try Tokenizer.wordPiece(trainOn: try a[0].asString(), vocab: try a[1].asInt(), minFrequency: try a[2].asInt())
+    }
     tokenizer("Tokenizer.load(_ path: String) -> Tokenizer",
               "A Hugging Face tokenizer.json (WordPiece with BERT normalisation, or byte-level BPE).") { a in
         try Tokenizer.load(try a[0].asString())

@@ -90,58 +90,136 @@ extension Tokenizer {
             }
         }
 
-        // Pair statistics (overlapping occurrences count, as in `tokenizers`).
-        var pairCount: [Int: Int] = [:]
-        var wherePair: [Int: Set<Int>] = [:]
-        for (w, syms) in words.enumerated() where syms.count > 1 {
-            for k in 0..<(syms.count - 1) {
-                let key = syms[k] << 32 | syms[k + 1]
-                pairCount[key, default: 0] += counts[w]
-                wherePair[key, default: []].insert(w)
-            }
-        }
-        // Max-heap on (count, then smaller pair): store (-count, pair) in a min-heap of tuples.
-        var heap = PairHeap()
-        for (key, c) in pairCount where c > 0 { heap.push(count: c, pair: key) }
-        var merges: [(Int, Int)] = []
-        while vocab.count < size, let top = heap.pop() {
-            let current = pairCount[top.pair] ?? 0
-            if top.count != current { if current > 0 { heap.push(count: current, pair: top.pair) }; continue }
-            if top.count < 1 || top.count < minFrequency { break }
-            let a = top.pair >> 32, b = top.pair & 0xFFFF_FFFF
-            let newId = add(vocab[a] + vocab[b])
-            merges.append((a, b))
-            var touched = Set<Int>()
-            for w in wherePair[top.pair] ?? [] {
-                var syms = words[w]
-                var i = 0
-                while i < syms.count - 1 {
-                    if syms[i] == a && syms[i + 1] == b {
-                        let c = counts[w]
-                        if i > 0 {
-                            pairCount[syms[i - 1] << 32 | a, default: 0] -= c
-                            let k = syms[i - 1] << 32 | newId
-                            pairCount[k, default: 0] += c; wherePair[k, default: []].insert(w); touched.insert(k)
-                        }
-                        syms[i] = newId
-                        syms.remove(at: i + 1)
-                        if i < syms.count - 1 {
-                            pairCount[b << 32 | syms[i + 1], default: 0] -= c
-                            let k = newId << 32 | syms[i + 1]
-                            pairCount[k, default: 0] += c; wherePair[k, default: []].insert(w); touched.insert(k)
-                        }
-                    }
-                    i += 1
-                }
-                words[w] = syms
-            }
-            for k in touched where (pairCount[k] ?? 0) > 0 { heap.push(count: pairCount[k] ?? 0, pair: k) }
-        }
+        let merges = learnMerges(words: &words, counts: counts, size: size, minFrequency: minFrequency, add: add,
+                                 join: { vocab[$0] + vocab[$1] }, vocabCount: { vocab.count })
         let added = specialTokens.compactMap { s in ids[tokenKey(s)].map { AddedToken(id: $0, content: s, special: true) } }
         let model = try BPEModel(vocab: vocab, merges: merges, unkToken: nil, ignoreMerges: false)
         return Tokenizer(model: .bpe(model), normalizer: nil, preTokenizer: .byteLevel(addPrefixSpace: false, useRegex: true),
                          postProcessor: nil, decoder: .byteLevel, addedTokens: added, padding: nil, truncation: nil)
     }
+}
+
+extension Tokenizer {
+    /// A BERT-style WordPiece tokenizer trained on `text`, as Hugging Face's
+    /// `BertWordPieceTokenizer.train`: BERT normalisation (lower-casing, accent stripping,
+    /// CJK splitting) and pre-tokenisation, an alphabet of the characters seen (a character
+    /// inside a word spelled `##c`), then merges learned as BPE does (most frequent pair, ties
+    /// to the smaller ids) until the vocabulary has `vocab` entries; the merged pieces become
+    /// the WordPiece vocabulary, with `[UNK]` for what it cannot spell and `[CLS] … [SEP]`
+    /// around every encoding. Saved as tokenizer.json, it loads in Hugging Face `tokenizers`.
+    ///
+    ///     let tok = try Tokenizer.wordPiece(trainOn: text, vocab: 1000)
+    ///     tok.encoding("unaffable").tokens   // ["[CLS]", "un", "##aff", "##able", "[SEP]"]
+    public static func wordPiece(trainOn text: String, vocab size: Int, minFrequency: Int = 2,
+                                 specialTokens: [String] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]) throws -> Tokenizer {
+        for required in ["[UNK]", "[CLS]", "[SEP]"] where !specialTokens.contains(required) {
+            throw TokenizerError.invalidArgument("WordPiece needs the special token \(required)")
+        }
+        let normalizer = Normalizer.bert(cleanText: true, handleChineseChars: true, stripAccents: nil, lowercase: true)
+        let aligned = normalizer.apply(AlignedText(Array(text.unicodeScalars)[...]))
+        let (pieces, ranges) = PreTokenizer.bert.apply(aligned, words: [0..<aligned.count])
+
+        // Word counts, in first-seen order so that ids do not depend on hashing.
+        var wordIndex: [TokenKey: Int] = [:]
+        var wordScalars: [[Unicode.Scalar]] = []
+        var counts: [Int] = []
+        for r in ranges where !r.isEmpty {
+            let scalars = Array(pieces.scalars[r])
+            let key = scalars.map(\.value)
+            if let w = wordIndex[key] { counts[w] += 1 } else {
+                wordIndex[key] = wordScalars.count
+                wordScalars.append(scalars)
+                counts.append(1)
+            }
+        }
+
+        var vocab: [String] = []
+        var ids: [TokenKey: Int] = [:]
+        func add(_ s: String) -> Int {
+            if let i = ids[tokenKey(s)] { return i }
+            vocab.append(s); ids[tokenKey(s)] = vocab.count - 1
+            return vocab.count - 1
+        }
+        for t in specialTokens { _ = add(t) }
+        // The alphabet: word-initial characters, then continuations (`##c`), each sorted.
+        let initial = Set(wordScalars.compactMap { $0.first?.value }).sorted()
+        let inner = Set(wordScalars.flatMap { $0.dropFirst().map(\.value) }).sorted()
+        for v in initial { if let u = Unicode.Scalar(v) { _ = add(String(Character(u))) } }
+        for v in inner { if let u = Unicode.Scalar(v) { _ = add("##" + String(Character(u))) } }
+        guard vocab.count <= size else {
+            throw TokenizerError.invalidArgument("vocab \(size) is smaller than the \(specialTokens.count) special tokens + \(vocab.count - specialTokens.count) characters of the text")
+        }
+        var words: [[Int]] = wordScalars.map { scalars in
+            scalars.enumerated().map { k, u in add((k == 0 ? "" : "##") + String(Character(u))) }
+        }
+        _ = learnMerges(words: &words, counts: counts, size: size, minFrequency: minFrequency, add: add,
+                        join: { a, b in
+                            let right = vocab[b]
+                            return vocab[a] + (right.hasPrefix("##") ? String(right.dropFirst(2)) : right)
+                        }, vocabCount: { vocab.count })
+        let model = WordPieceModel(vocab: vocab, unkToken: "[UNK]", prefix: "##", maxInputCharsPerWord: 100)
+        let added = specialTokens.compactMap { s in ids[tokenKey(s)].map { AddedToken(id: $0, content: s, special: true) } }
+        let cls = ids[tokenKey("[CLS]")] ?? 0, sep = ids[tokenKey("[SEP]")] ?? 0
+        return Tokenizer(model: .wordPiece(model), normalizer: normalizer, preTokenizer: .bert,
+                         postProcessor: .bert(cls: ("[CLS]", cls), sep: ("[SEP]", sep)),
+                         decoder: .wordPiece(prefix: "##", cleanup: true), addedTokens: added, padding: nil, truncation: nil)
+    }
+}
+
+/// Learns merges on `words` (symbol ids, each word with its count) until the vocabulary has
+/// `size` entries or no pair occurs `minFrequency` times: the most frequent pair first, ties to
+/// the smaller (left, right) ids, as Hugging Face's `BpeTrainer`. `add` registers a new token
+/// (returning its id; `vocabCount` is read through it) and `join` spells the merge of two ids.
+func learnMerges(words: inout [[Int]], counts: [Int], size: Int, minFrequency: Int,
+                 add: (String) -> Int, join: (Int, Int) -> String, vocabCount: () -> Int) -> [(Int, Int)] {
+    // Pair statistics (overlapping occurrences count, as in `tokenizers`).
+    var pairCount: [Int: Int] = [:]
+    var wherePair: [Int: Set<Int>] = [:]
+    for (w, syms) in words.enumerated() where syms.count > 1 {
+        for k in 0..<(syms.count - 1) {
+            let key = syms[k] << 32 | syms[k + 1]
+            pairCount[key, default: 0] += counts[w]
+            wherePair[key, default: []].insert(w)
+        }
+    }
+    // Max-heap on (count, then smaller pair): store (-count, pair) in a min-heap of tuples.
+    var heap = PairHeap()
+    for (key, c) in pairCount where c > 0 { heap.push(count: c, pair: key) }
+    var merges: [(Int, Int)] = []
+    while vocabCount() < size, let top = heap.pop() {
+        let current = pairCount[top.pair] ?? 0
+        if top.count != current { if current > 0 { heap.push(count: current, pair: top.pair) }; continue }
+        if top.count < 1 || top.count < minFrequency { break }
+        let a = top.pair >> 32, b = top.pair & 0xFFFF_FFFF
+        let newId = add(join(a, b))
+        merges.append((a, b))
+        var touched = Set<Int>()
+        for w in wherePair[top.pair] ?? [] {
+            var syms = words[w]
+            var i = 0
+            while i < syms.count - 1 {
+                if syms[i] == a && syms[i + 1] == b {
+                    let c = counts[w]
+                    if i > 0 {
+                        pairCount[syms[i - 1] << 32 | a, default: 0] -= c
+                        let k = syms[i - 1] << 32 | newId
+                        pairCount[k, default: 0] += c; wherePair[k, default: []].insert(w); touched.insert(k)
+                    }
+                    syms[i] = newId
+                    syms.remove(at: i + 1)
+                    if i < syms.count - 1 {
+                        pairCount[b << 32 | syms[i + 1], default: 0] -= c
+                        let k = newId << 32 | syms[i + 1]
+                        pairCount[k, default: 0] += c; wherePair[k, default: []].insert(w); touched.insert(k)
+                    }
+                }
+                i += 1
+            }
+            words[w] = syms
+        }
+        for k in touched where (pairCount[k] ?? 0) > 0 { heap.push(count: pairCount[k] ?? 0, pair: k) }
+    }
+    return merges
 }
 
 /// Max-heap of (count, pair) ordered by count, then by the smaller pair.
