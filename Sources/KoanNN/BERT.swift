@@ -370,19 +370,17 @@ func integerIDs(_ x: Tensor, name: String, layer: String) throws -> Tensor {
     return Tensor(try x.data.to(.int64))
 }
 
-/// BERT with a per-token linear head: logits [B, T, labels]. Children `bert`, `dropout`
-/// (p 0.1 in training, as Hugging Face) and `classifier`.
-///
-///     let tagger = try BERT(vocab: 100, dim: 32, heads: 4, layers: 2, intermediate: 64).tokenClassifier(labels: 5)
-///     let logits = try tagger.forward(ids: ids, attentionMask: mask)   // [B, T, 5]
-public final class BERTTokenClassifier: Module {
+/// A BERT with a linear head: children `bert`, `dropout` (p 0.1 in training, as Hugging Face)
+/// and `classifier`. `BERTTokenClassifier` applies it per token, `BERTSequenceClassifier` to
+/// the pooled output.
+public class BERTHead: Module {
     public let bert: BERT
     public let classifier: Linear
     public let dropout: Dropout
 
-    public init(bert: BERT, labels: Int, dropout p: Double = 0.1, key: RandomKey = RandomKey(seed: 0)) throws {
+    init(bert: BERT, outputs: Int, dropout p: Double, key: RandomKey) throws {
         self.bert = bert
-        classifier = try Linear(bert.dim, labels, key: key.derived(0))
+        classifier = try Linear(bert.dim, outputs, key: key.derived(0))
         dropout = try Dropout(p: p, key: key.derived(1))
         super.init()
         registerChild("bert", bert)
@@ -393,37 +391,43 @@ public final class BERTTokenClassifier: Module {
 
     public override func forward(_ x: Tensor) throws -> Tensor { try forward(ids: x) }
 
+    /// Logits of the head for token ids (with an optional padding mask and token types).
     public func forward(ids: Tensor, attentionMask: Tensor? = nil, tokenTypeIds: Tensor? = nil) throws -> Tensor {
-        let h = try withPath("bert") { try bert.encode(ids: ids, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds) }
-        return try run(classifier, named: "classifier", try run(dropout, named: "dropout", h))   // [B, T, labels]
+        throw NNError.invalidArgument(layer: layerName, message: "a BERT head must implement forward(ids:)")
+    }
+
+    /// The classifier applied to `h` through the dropout.
+    func head(_ h: Tensor) throws -> Tensor {
+        try run(classifier, named: "classifier", try run(dropout, named: "dropout", h))
     }
 }
 
-/// BERT with a linear head on the pooled output: logits [B, classes]. Children `bert`,
-/// `dropout` (p 0.1 in training) and `classifier`.
+/// BERT with a per-token linear head: logits [B, T, labels].
+///
+///     let tagger = try BERT(vocab: 100, dim: 32, heads: 4, layers: 2, intermediate: 64).tokenClassifier(labels: 5)
+///     let logits = try tagger.forward(ids: ids, attentionMask: mask)   // [B, T, 5]
+public final class BERTTokenClassifier: BERTHead {
+    public init(bert: BERT, labels: Int, dropout p: Double = 0.1, key: RandomKey = RandomKey(seed: 0)) throws {
+        try super.init(bert: bert, outputs: labels, dropout: p, key: key)
+    }
+
+    public override func forward(ids: Tensor, attentionMask: Tensor? = nil, tokenTypeIds: Tensor? = nil) throws -> Tensor {
+        let h = try withPath("bert") { try bert.encode(ids: ids, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds) }
+        return try head(h)   // [B, T, labels]
+    }
+}
+
+/// BERT with a linear head on the pooled output: logits [B, classes].
 ///
 ///     let clf = try BERT(vocab: 100, dim: 32, heads: 4, layers: 2, intermediate: 64).sequenceClassifier(classes: 3)
 ///     let logits = try clf.forward(ids: ids, attentionMask: mask)   // [B, 3]
-public final class BERTSequenceClassifier: Module {
-    public let bert: BERT
-    public let classifier: Linear
-    public let dropout: Dropout
-
+public final class BERTSequenceClassifier: BERTHead {
     public init(bert: BERT, classes: Int, dropout p: Double = 0.1, key: RandomKey = RandomKey(seed: 0)) throws {
-        self.bert = bert
-        classifier = try Linear(bert.dim, classes, key: key.derived(0))
-        dropout = try Dropout(p: p, key: key.derived(1))
-        super.init()
-        registerChild("bert", bert)
-        registerChild("dropout", dropout)
-        registerChild("classifier", classifier)
-        try initializeBERT(classifier, key: key.derived(2))
+        try super.init(bert: bert, outputs: classes, dropout: p, key: key)
     }
 
-    public override func forward(_ x: Tensor) throws -> Tensor { try forward(ids: x) }
-
-    public func forward(ids: Tensor, attentionMask: Tensor? = nil, tokenTypeIds: Tensor? = nil) throws -> Tensor {
+    public override func forward(ids: Tensor, attentionMask: Tensor? = nil, tokenTypeIds: Tensor? = nil) throws -> Tensor {
         let pooled = try withPath("bert") { try bert.forward(ids: ids, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds).pooled }
-        return try run(classifier, named: "classifier", try run(dropout, named: "dropout", pooled))   // [B, classes]
+        return try head(pooled)   // [B, classes]
     }
 }

@@ -146,7 +146,7 @@ struct BPEModel: Sendable {
             var next = Array(1...n); next[n - 1] = -1
             var prev = Array(-1..<(n - 1))
             var alive = [Bool](repeating: true, count: n)
-            var heap = MinHeap()
+            var heap = Heap<UInt64>(before: <)
             for i in 0..<(n - 1) {
                 if let m = merges[sym[i] << 32 | sym[i + 1]] { heap.push(UInt64(m.rank) << 32 | UInt64(i)) }
             }
@@ -177,35 +177,3 @@ struct CharsModel: Sendable {
     var unkId: Int
 }
 
-/// A binary min-heap of packed UInt64 keys.
-struct MinHeap {
-    var a: [UInt64] = []
-
-    mutating func push(_ x: UInt64) {
-        a.append(x)
-        var i = a.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            if a[p] <= a[i] { break }
-            a.swapAt(p, i); i = p
-        }
-    }
-
-    mutating func pop() -> UInt64? {
-        guard let top = a.first else { return nil }
-        let last = a.removeLast()
-        if !a.isEmpty {
-            a[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < a.count && a[l] < a[m] { m = l }
-                if r < a.count && a[r] < a[m] { m = r }
-                if m == i { break }
-                a.swapAt(m, i); i = m
-            }
-        }
-        return top
-    }
-}

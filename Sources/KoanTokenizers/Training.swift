@@ -182,13 +182,13 @@ func learnMerges(words: inout [[Int]], counts: [Int], size: Int, minFrequency: I
             wherePair[key, default: []].insert(w)
         }
     }
-    // Max-heap on (count, then smaller pair): store (-count, pair) in a min-heap of tuples.
-    var heap = PairHeap()
-    for (key, c) in pairCount where c > 0 { heap.push(count: c, pair: key) }
+    // Most frequent pair first; among equals, the smaller (left, right) ids.
+    var heap = Heap<(count: Int, pair: Int)>(before: { x, y in x.count != y.count ? x.count > y.count : x.pair < y.pair })
+    for (key, c) in pairCount where c > 0 { heap.push((c, key)) }
     var merges: [(Int, Int)] = []
     while vocabCount() < size, let top = heap.pop() {
         let current = pairCount[top.pair] ?? 0
-        if top.count != current { if current > 0 { heap.push(count: current, pair: top.pair) }; continue }
+        if top.count != current { if current > 0 { heap.push((current, top.pair)) }; continue }
         if top.count < 1 || top.count < minFrequency { break }
         let a = top.pair >> 32, b = top.pair & 0xFFFF_FFFF
         let newId = add(join(a, b))
@@ -217,44 +217,8 @@ func learnMerges(words: inout [[Int]], counts: [Int], size: Int, minFrequency: I
             }
             words[w] = syms
         }
-        for k in touched where (pairCount[k] ?? 0) > 0 { heap.push(count: pairCount[k] ?? 0, pair: k) }
+        for k in touched where (pairCount[k] ?? 0) > 0 { heap.push((pairCount[k] ?? 0, k)) }
     }
     return merges
 }
 
-/// Max-heap of (count, pair) ordered by count, then by the smaller pair.
-struct PairHeap {
-    var a: [(count: Int, pair: Int)] = []
-
-    @inline(__always) func above(_ x: (count: Int, pair: Int), _ y: (count: Int, pair: Int)) -> Bool {
-        x.count != y.count ? x.count > y.count : x.pair < y.pair
-    }
-
-    mutating func push(count: Int, pair: Int) {
-        a.append((count, pair))
-        var i = a.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            if !above(a[i], a[p]) { break }
-            a.swapAt(p, i); i = p
-        }
-    }
-
-    mutating func pop() -> (count: Int, pair: Int)? {
-        guard let top = a.first else { return nil }
-        let last = a.removeLast()
-        if !a.isEmpty {
-            a[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < a.count && above(a[l], a[m]) { m = l }
-                if r < a.count && above(a[r], a[m]) { m = r }
-                if m == i { break }
-                a.swapAt(m, i); i = m
-            }
-        }
-        return top
-    }
-}
