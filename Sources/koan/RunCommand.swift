@@ -24,13 +24,26 @@ struct RunCommand: ParsableCommand {
         do { nb = try Notebook(path: notebook) } catch { throw ValidationError("cannot read \(notebook): \(error)") }
         let params = stride(from: 0, to: parameter.count, by: 2).map { (parameter[$0], parameter[$0 + 1]) }
         nb.inject(parameters: params)
-        let outPath = output ?? (notebook.hasSuffix(".ipynb") ? String(notebook.dropLast(6)) : notebook) + ".out.ipynb"
+        let fm = FileManager.default
+        let written = output ?? (notebook.hasSuffix(".ipynb") ? String(notebook.dropLast(6)) : notebook) + ".out.ipynb"
+        let outPath = absolute(written)
         let job = NotebookJob(notebook: nb)
         InterruptSignal.route { job.interpreter.interrupt() }
+        // Cells run in the notebook's directory, as in Jupyter, nbclient and papermill, so a
+        // notebook's relative paths (`read("data/corpus.txt")`) mean the same everywhere.
+        let started = fm.currentDirectoryPath
+        let directory = (absolute(notebook) as NSString).deletingLastPathComponent
+        guard fm.changeCurrentDirectoryPath(directory) else { throw ValidationError("cannot enter \(directory)") }
         let code = onLargeStack { job.execute() }
+        _ = fm.changeCurrentDirectoryPath(started)
         try job.notebook.write(to: outPath)
         if code != 0 { throw ExitCode(code) }
-        print("wrote \(outPath)")
+        print("wrote \(written)")
+    }
+
+    /// `path` made absolute against the directory `koan run` started in.
+    private func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
     }
 }
 
