@@ -56,6 +56,7 @@ bench:
 	$(PYTHON) bench/kernel_latency.py --koan-bin .build-release/release/koan
 	$(PYTHON) bench/tensor.py --bench-bin .build-release/release/koan-bench
 	$(PYTHON) bench/train.py --bench-bin .build-release/release/koan-bench
+	$(PYTHON) bench/gpt.py --bench-bin .build-release/release/koan-bench
 
 clean:
 	rm -rf .build notebooks/*.out.ipynb

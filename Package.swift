@@ -74,7 +74,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "koan-bench", dependencies: ["KoanLang", "KoanTensor", "KoanAutograd", "KoanNN", "KoanData", "KoanTrain", "CBLAS"]),
+        .executableTarget(name: "koan-bench", dependencies: ["KoanLang", "KoanTensor", "KoanAutograd", "KoanNN", "KoanData", "KoanTrain", "KoanTokenizers", "CBLAS"]),
         .testTarget(name: "JupyterKernelTests", dependencies: ["JupyterKernel"]),
         .testTarget(name: "KoanLangTests", dependencies: ["KoanLang"]),
         .testTarget(name: "KoanJSONTests", dependencies: ["KoanJSON"]),

@@ -1,7 +1,8 @@
 // koan-bench: the Swift side of bench/tensor.py. Times OpenBLAS called directly, the same
 // work through KoanTensor from Swift, and through a Koan cell; prints one JSON object.
 // Run a release build: `swift build -c release --product koan-bench`.
-// `koan-bench train ...` is the Koan side of bench/train.py instead (Train.swift).
+// `koan-bench train ...` is the Koan side of bench/train.py instead (Train.swift), and
+// `koan-bench gpt ...` the Koan side of bench/gpt.py (GPT.swift).
 import CBLAS
 import Foundation
 import KoanLang
@@ -33,6 +34,9 @@ func repeatsFor(_ flops: Double) -> Int { max(3, min(200, Int(2e10 / max(flops, 
 
 if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "train" {
     exit(trainMain(Array(CommandLine.arguments.dropFirst(2))))
+}
+if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "gpt" {
+    exit(gptMain(Array(CommandLine.arguments.dropFirst(2))))
 }
 
 let interpreter = Interpreter()
