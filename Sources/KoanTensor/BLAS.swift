@@ -18,6 +18,12 @@ extension Float: NNBLASScalar {
     static func nnGemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if m == 1 {
+            // One output row (a token of cached generation): read B once instead of packing
+            // it, which dominates for a single row.
+            nnRowTimesMatrix(transA ? lda : 1, transB: transB, n: n, k: k, alpha: alpha, a: a, b: b, ldb: ldb, beta: beta, c: c)
+            return
+        }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
@@ -128,4 +134,68 @@ func nnGemmViews<T: NNBLASScalar>(_: T.Type, _ a: NDArray, transA: Bool, _ b: ND
              a: UnsafePointer(a.pointer(as: T.self)), lda: oa.ld, b: UnsafePointer(b.pointer(as: T.self)), ldb: ob.ld,
              beta: beta, c: c, ldc: ldc)
     withExtendedLifetime((a, b)) {}
+}
+
+/// `c[0..<n] = alpha · x · op(B) + beta · c` for one row `x` (element p at `a[p * incx]`), with
+/// B row-major (k×n, or n×k when `transB`). Written here rather than with `cblas_sgemv`, whose
+/// threaded kernels give different bits at different thread counts; this splits the outputs
+/// across threads, and each output is summed in the same order whatever the split.
+func nnRowTimesMatrix(_ incx: Int, transB: Bool, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>,
+                      b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>) {
+    let cBox = UnsafeSendableBox(c), aBox = UnsafeSendableBox(a), bBox = UnsafeSendableBox(b)
+    // Grain in multiply-adds: split only when each part has real work.
+    parallelFor(n, grain: max(64, 32_768 / max(k, 1))) { range in
+        let c = cBox.value, a = aBox.value, b = bBox.value
+        if transB {
+            // Output j is the dot product of B's row j with x.
+            for j in range {
+                let row = b + j * ldb
+                var acc = SIMD8<Float>(repeating: 0)
+                var p = 0
+                if incx == 1 {
+                    while p + 8 <= k {
+                        acc += UnsafeRawPointer(row + p).loadUnaligned(as: SIMD8<Float>.self)
+                            * UnsafeRawPointer(a + p).loadUnaligned(as: SIMD8<Float>.self)
+                        p += 8
+                    }
+                }
+                var sum = acc.sum()
+                while p < k { sum += row[p] * a[p * incx]; p += 1 }
+                c[j] = alpha * sum + (beta == 0 ? 0 : beta * c[j])
+            }
+        } else {
+            // Outputs accumulate x[p] · B[p, range] over p, sixteen (then eight) columns at a
+            // time: a whole cache line of each row of B per pass.
+            let lo = range.lowerBound, hi = range.upperBound
+            var j = lo
+            while j + 16 <= hi {
+                var acc0 = SIMD8<Float>(repeating: 0), acc1 = SIMD8<Float>(repeating: 0)
+                for p in 0..<k {
+                    let x = SIMD8<Float>(repeating: a[p * incx])
+                    let row = UnsafeRawPointer(b + p * ldb + j)
+                    acc0 += x * row.loadUnaligned(as: SIMD8<Float>.self)
+                    acc1 += x * row.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                }
+                for t in 0..<8 {
+                    c[j + t] = alpha * acc0[t] + (beta == 0 ? 0 : beta * c[j + t])
+                    c[j + 8 + t] = alpha * acc1[t] + (beta == 0 ? 0 : beta * c[j + 8 + t])
+                }
+                j += 16
+            }
+            while j + 8 <= hi {
+                var acc = SIMD8<Float>(repeating: 0)
+                for p in 0..<k {
+                    acc += SIMD8<Float>(repeating: a[p * incx]) * UnsafeRawPointer(b + p * ldb + j).loadUnaligned(as: SIMD8<Float>.self)
+                }
+                for t in 0..<8 { c[j + t] = alpha * acc[t] + (beta == 0 ? 0 : beta * c[j + t]) }
+                j += 8
+            }
+            while j < hi {
+                var sum: Float = 0
+                for p in 0..<k { sum += a[p * incx] * b[p * ldb + j] }
+                c[j] = alpha * sum + (beta == 0 ? 0 : beta * c[j])
+                j += 1
+            }
+        }
+    }
 }
