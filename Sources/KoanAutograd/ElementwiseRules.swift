@@ -16,6 +16,16 @@ func masked(_ g: NDArray, _ mask: NDArray) throws -> NDArray {
     try NDArray.where(mask, g, NDArray.scalar(0, dtype: g.dtype))
 }
 
+/// Gradient of relu at `x`: the fused kernel when `g` matches `x` in shape and float dtype,
+/// else `g` masked by `x > 0`.
+@inline(__always)
+func reluGradient(_ g: NDArray, _ x: NDArray) throws -> NDArray {
+    if g.shape == x.shape, g.dtype == x.dtype, x.dtype.isFloatingPoint {
+        return try reluBackward(input: x, gradOutput: g)
+    }
+    return try masked(g, NDArray.binary(.gt, x, scalar: 0, scalarIsFloat: true))
+}
+
 extension Tensor {
     /// Elementwise unary op (same as `NDArray.unary`), differentiable where the math is;
     /// sign, floor, ceil, round and logicalNot have no gradient (no history).
@@ -38,7 +48,7 @@ extension Tensor {
         case .tan: rule = { g in [try g * ((out * out) + 1)] }
         case .tanh: rule = { g in [try g * (1 - out * out)] }
         case .sigmoid: rule = { g in [try g * (out * (1 - out))] }
-        case .relu: rule = { g in [try masked(g, NDArray.binary(.gt, x, scalar: 0, scalarIsFloat: true))] }
+        case .relu: rule = { g in [try reluGradient(g, x)] }
         case .square: rule = { g in [try g * x * 2] }
         case .reciprocal: rule = { g in [try -(g * out * out)] }
         case .log1p: rule = { g in [try g / (x + 1)] }

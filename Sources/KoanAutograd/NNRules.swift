@@ -14,8 +14,9 @@ public func conv2d(_ input: Tensor, _ weight: Tensor, bias: Tensor?, _ o: Conv2d
     let hasBias = bias != nil
     let needX = input.node != nil, needW = weight.node != nil
     return Tensor(out, parents: parents, op: "conv2d") { g in
-        let r = try conv2dBackward(gradOutput: g, input: x, weight: w, hasBias: hasBias, o)
-        return [needX ? r.input : nil, needW ? r.weight : nil, r.bias]
+        let r = try conv2dBackward(gradOutput: g, input: x, weight: w, hasBias: hasBias,
+                                   inputGradient: needX, weightGradient: needW, o)
+        return [r.input, r.weight, r.bias]
     }
 }
 

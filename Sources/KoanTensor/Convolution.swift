@@ -1,4 +1,8 @@
 // 2-D convolution (NCHW input, OIHW weight) by im2col + GEMM, and its backward.
+// Stride-1 convolutions whose output is as wide as the input ("same" padding) build each
+// im2col row as one shifted copy of the input plane; the input gradient of a stride-1
+// convolution is itself a convolution (of the output gradient with the flipped weight),
+// so it reuses the forward path instead of a scatter-add col2im.
 
 /// Options of `conv2d` as in `torch.nn.functional.conv2d`: (height, width) pairs.
 ///
@@ -67,10 +71,27 @@ fileprivate struct ConvGeometry {
         OW = (W + 2 * pw - ekw) / sw + 1
     }
 
+
     /// Images handled by one GEMM: several when the images are small, for a wider GEMM.
     var chunk: Int { max(1, min(N, 1024 / max(1, L))) }
     /// 1×1, stride 1, no padding: the input plane block is already the column matrix.
     var isPointwise: Bool { kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0 }
+    /// Stride 1 and the output as wide as the input: every im2col row of an image is the
+    /// input plane shifted by one flat offset, so it is copied as one contiguous run.
+    var isFlatShift: Bool { sh == 1 && sw == 1 && OW == W }
+
+    /// For stride 1, the convolution whose output is this one's input gradient: it convolves
+    /// the output gradient (N, O, OH, OW) with the flipped, transposed weight (C, O / groups,
+    /// kH, kW) at padding `dilation·(k − 1) − padding`. Nil for other strides, or when the
+    /// padding exceeds the dilated kernel extent (the adjoint then needs col2im).
+    var inputGradientGeometry: ConvGeometry? {
+        let eph = (kh - 1) * dh - ph, epw = (kw - 1) * dw - pw
+        guard sh == 1, sw == 1, eph >= 0, epw >= 0 else { return nil }
+        let o = Conv2dOptions(stride: (1, 1), padding: (eph, epw), dilation: (dh, dw), groups: groups)
+        guard let t = try? ConvGeometry(op: "conv2dBackward", input: [N, O, OH, OW], weight: [C, Og, kh, kw], o),
+              t.OH == H, t.OW == W else { return nil }
+        return t
+    }
 }
 
 @inline(__always)
@@ -84,37 +105,94 @@ fileprivate func validRange(off: Int, stride s: Int, size: Int, outSize: Int) ->
     return (min(lo, max(hi, 0)), max(hi, 0))
 }
 
+/// Copies `n` elements; short runs (the rows of small images) avoid a `memmove` call.
+@inline(__always)
+fileprivate func copyRun<T: NNBLASScalar>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, _ n: Int) {
+    if n >= 64 {
+        dst.update(from: src, count: n)
+    } else {
+        for j in 0..<n { dst[j] = src[j] }
+    }
+}
+
+/// Sets `n` elements to zero.
+@inline(__always)
+fileprivate func zeroRun<T: NNBLASScalar>(_ dst: UnsafeMutablePointer<T>, _ n: Int) {
+    if n >= 64 {
+        dst.update(repeating: 0, count: n)
+    } else {
+        for j in 0..<n { dst[j] = 0 }
+    }
+}
+
+/// One im2col row block (OH·OW values) of one image for the `isFlatShift` case: the plane
+/// shifted by (offH, offW), zero where the shifted position falls outside the image. The
+/// valid rows are copied as one run; the columns that wrapped around are zeroed after.
+@inline(__always)
+fileprivate func shiftedPlane<T: NNBLASScalar>(_ plane: UnsafePointer<T>, _ g: ConvGeometry, offH: Int, offW: Int,
+                                               _ dst: UnsafeMutablePointer<T>) {
+    let W = g.W
+    let (r0, r1) = validRange(off: offH, stride: 1, size: g.H, outSize: g.OH)
+    let (c0, c1) = validRange(off: offW, stride: 1, size: W, outSize: W)
+    zeroRun(dst, r0 * W)
+    if r1 > r0 {
+        if c1 > c0 {
+            let start = r0 * W + c0, end = (r1 - 1) * W + c1
+            copyRun(dst + start, plane + start + offH * W + offW, end - start)
+            if c0 > 0 || c1 < W {
+                for r in r0..<r1 {
+                    zeroRun(dst + r * W, c0)
+                    zeroRun(dst + r * W + c1, W - c1)
+                }
+            }
+        } else {
+            zeroRun(dst + r0 * W, (r1 - r0) * W)
+        }
+    }
+    zeroRun(dst + r1 * W, (g.OH - r1) * W)
+}
+
+/// One im2col row block of one image for any stride and padding, row by row.
+@inline(__always)
+fileprivate func stridedPlane<T: NNBLASScalar>(_ plane: UnsafePointer<T>, _ g: ConvGeometry, ki: Int, kj: Int,
+                                               _ dst: UnsafeMutablePointer<T>) {
+    let offW = kj * g.dw - g.pw
+    let (lo, hi) = validRange(off: offW, stride: g.sw, size: g.W, outSize: g.OW)
+    for oh in 0..<g.OH {
+        let d = dst + oh * g.OW
+        let ih = oh * g.sh - g.ph + ki * g.dh
+        if ih < 0 || ih >= g.H {
+            zeroRun(d, g.OW)
+            continue
+        }
+        let src = plane + ih * g.W + offW
+        zeroRun(d, lo)
+        if g.sw == 1 {
+            copyRun(d + lo, src + lo, hi - lo)
+        } else {
+            for ow in lo..<hi { d[ow] = src[ow * g.sw] }
+        }
+        zeroRun(d + hi, g.OW - hi)
+    }
+}
+
 /// Fills col[K, cnt·L] (row = (c·kh + ki)·kw + kj, column = image·L + oh·OW + ow) from
 /// images n0..<n0+cnt, channels c0..<c0+Cg of the contiguous input.
 fileprivate func im2col<T: NNBLASScalar>(_ x: UnsafePointer<T>, _ g: ConvGeometry, n0: Int, cnt: Int, c0: Int,
                                          _ col: UnsafeMutablePointer<T>) {
     let L = g.L, ld = cnt * L, HW = g.H * g.W
-    let tasks = cnt * g.Cg
-    parallelFor(tasks, grain: max(1, 16_384 / max(1, g.kh * g.kw * L))) { range in
+    let flat = g.isFlatShift
+    parallelFor(cnt * g.Cg, grain: max(1, 16_384 / max(1, g.kh * g.kw * L))) { range in
         for task in range {
             let i = task / g.Cg, c = task % g.Cg
             let plane = x + ((n0 + i) * g.C + c0 + c) * HW
             for ki in 0..<g.kh {
                 for kj in 0..<g.kw {
-                    let row = (c * g.kh + ki) * g.kw + kj
-                    let dst = col + row * ld + i * L
-                    let offW = kj * g.dw - g.pw
-                    let (lo, hi) = validRange(off: offW, stride: g.sw, size: g.W, outSize: g.OW)
-                    for oh in 0..<g.OH {
-                        let d = dst + oh * g.OW
-                        let ih = oh * g.sh - g.ph + ki * g.dh
-                        if ih < 0 || ih >= g.H {
-                            d.update(repeating: 0, count: g.OW)
-                            continue
-                        }
-                        let src = plane + ih * g.W + offW
-                        for ow in 0..<lo { d[ow] = 0 }
-                        if g.sw == 1 {
-                            if hi > lo { (d + lo).update(from: src + lo, count: hi - lo) }
-                        } else {
-                            for ow in lo..<hi { d[ow] = src[ow * g.sw] }
-                        }
-                        for ow in hi..<g.OW { d[ow] = 0 }
+                    let dst = col + ((c * g.kh + ki) * g.kw + kj) * ld + i * L
+                    if flat {
+                        shiftedPlane(plane, g, offH: ki * g.dh - g.ph, offW: kj * g.dw - g.pw, dst)
+                    } else {
+                        stridedPlane(plane, g, ki: ki, kj: kj, dst)
                     }
                 }
             }
@@ -122,7 +200,8 @@ fileprivate func im2col<T: NNBLASScalar>(_ x: UnsafePointer<T>, _ g: ConvGeometr
     }
 }
 
-/// Adds col[K, cnt·L] back into the gradient images (the adjoint of `im2col`).
+/// Adds col[K, cnt·L] back into the gradient images (the adjoint of `im2col`); used for the
+/// input gradient of strided convolutions.
 fileprivate func col2im<T: NNBLASScalar>(_ col: UnsafePointer<T>, _ g: ConvGeometry, n0: Int, cnt: Int, c0: Int,
                                          _ dx: UnsafeMutablePointer<T>) {
     let L = g.L, ld = cnt * L, HW = g.H * g.W
@@ -168,6 +247,51 @@ fileprivate func convGemm<T: NNBLASScalar>(transA: Bool, transB: Bool, m: Int, n
              beta: beta, c: c, ldc: max(1, ldc))
 }
 
+/// Copies the NCHW planes of group `grp`, images n0..<n0+cnt, into an [Og, cnt·L] matrix
+/// (row = channel, column = image·L + position), the layout the GEMMs of a chunk use.
+fileprivate func gatherChunk<T: NNBLASScalar>(_ y: UnsafePointer<T>, _ g: ConvGeometry, n0: Int, cnt: Int, grp: Int,
+                                              _ m: UnsafeMutablePointer<T>) {
+    let L = g.L, ld = cnt * L
+    parallelFor(cnt * g.Og, grain: max(1, 16_384 / max(1, L))) { r in
+        for t in r {
+            let i = t / g.Og, oc = t % g.Og
+            copyRun(m + oc * ld + i * L, y + ((n0 + i) * g.O + grp * g.Og + oc) * L, L)
+        }
+    }
+}
+
+/// The inverse of `gatherChunk`: writes an [Og, cnt·L] GEMM result into the NCHW output
+/// planes, adding the per-channel bias when there is one.
+fileprivate func scatterChunk<T: NNBLASScalar>(_ m: UnsafePointer<T>, _ g: ConvGeometry, n0: Int, cnt: Int, grp: Int,
+                                               bias: UnsafePointer<T>?, _ y: UnsafeMutablePointer<T>) {
+    let L = g.L, ld = cnt * L
+    parallelFor(cnt * g.Og, grain: max(1, 16_384 / max(1, L))) { r in
+        for t in r {
+            let i = t / g.Og, oc = t % g.Og
+            let src = m + oc * ld + i * L, dst = y + ((n0 + i) * g.O + grp * g.Og + oc) * L
+            if let bias {
+                let v = bias[grp * g.Og + oc]
+                for j in 0..<L { dst[j] = src[j] + v }
+            } else {
+                copyRun(dst, src, L)
+            }
+        }
+    }
+}
+
+/// Adds the per-channel bias to the output planes of group `grp` of images n0..<n0+cnt.
+fileprivate func addBias<T: NNBLASScalar>(_ bias: UnsafePointer<T>, _ g: ConvGeometry, n0: Int, cnt: Int, grp: Int,
+                                          _ y: UnsafeMutablePointer<T>) {
+    let L = g.L
+    parallelFor(cnt * g.Og, grain: max(1, 32_768 / max(1, L))) { r in
+        for t in r {
+            let i = t / g.Og, oc = grp * g.Og + t % g.Og
+            let v = bias[oc], p = y + ((n0 + i) * g.O + oc) * L
+            for j in 0..<L { p[j] += v }
+        }
+    }
+}
+
 /// The float dtype a convolution computes in, and the dtype it returns.
 fileprivate func convDTypes(_ op: String, _ dtypes: [DType]) throws -> (work: DType, result: DType) {
     var d = dtypes[0]
@@ -200,11 +324,14 @@ public func conv2d(_ input: NDArray, _ weight: NDArray, bias: NDArray?, _ o: Con
     return try out.to(result)
 }
 
+/// out = conv(x, w) + bias, chunk by chunk of images: im2col into one reused buffer, one
+/// GEMM per (chunk, group), and (for several images) a copy into the NCHW output.
 fileprivate func convForward<T: NNBLASScalar>(_: T.Type, _ x: NDArray, _ w: NDArray, _ bias: NDArray?,
                                               _ g: ConvGeometry, _ out: NDArray) throws {
     if out.count == 0 { return }
     try nnCheckBLASSize("conv2d", g.K, g.N * g.L, g.O)
     let px = UnsafePointer(x.pointer(as: T.self)), pw = UnsafePointer(w.pointer(as: T.self))
+    let pb = bias.map { UnsafePointer($0.pointer(as: T.self)) }
     let py = out.pointer(as: T.self)
     let L = g.L, K = g.K, nb = g.chunk
     let col = g.isPointwise && nb == 1 ? nil : try NDArray(shape: [K, nb * L], dtype: T.nnDType)
@@ -213,7 +340,6 @@ fileprivate func convForward<T: NNBLASScalar>(_: T.Type, _ x: NDArray, _ w: NDAr
     while n0 < g.N {
         let cnt = min(nb, g.N - n0)
         for grp in 0..<g.groups {
-            let wg = pw + grp * g.Og * K
             let b: UnsafePointer<T>
             if let col {
                 im2col(px, g, n0: n0, cnt: cnt, c0: grp * g.Cg, col.pointer(as: T.self))
@@ -221,31 +347,16 @@ fileprivate func convForward<T: NNBLASScalar>(_: T.Type, _ x: NDArray, _ w: NDAr
             } else {
                 b = px + (n0 * g.C + grp * g.Cg) * L
             }
-            if let tmp {
-                let pt = tmp.pointer(as: T.self)
-                convGemm(transA: false, transB: false, m: g.Og, n: cnt * L, k: K, a: wg, lda: K, b: b, ldb: cnt * L,
-                         beta: 0, c: pt, ldc: cnt * L)
-                for i in 0..<cnt {
-                    for oc in 0..<g.Og {
-                        (py + ((n0 + i) * g.O + grp * g.Og + oc) * L).update(from: pt + oc * cnt * L + i * L, count: L)
-                    }
-                }
-            } else {
-                convGemm(transA: false, transB: false, m: g.Og, n: L, k: K, a: wg, lda: K, b: b, ldb: L,
-                         beta: 0, c: py + (n0 * g.O + grp * g.Og) * L, ldc: L)
+            let c = tmp?.pointer(as: T.self) ?? py + (n0 * g.O + grp * g.Og) * L
+            convGemm(transA: false, transB: false, m: g.Og, n: cnt * L, k: K, a: pw + grp * g.Og * K, lda: K,
+                     b: b, ldb: cnt * L, beta: 0, c: c, ldc: cnt * L)
+            if tmp != nil {
+                scatterChunk(UnsafePointer(c), g, n0: n0, cnt: cnt, grp: grp, bias: pb, py)
+            } else if let pb {
+                addBias(pb, g, n0: n0, cnt: cnt, grp: grp, py)
             }
         }
         n0 += cnt
-    }
-    if let bias {
-        let pb = bias.pointer(as: T.self)
-        parallelFor(g.N * g.O, grain: max(1, 32_768 / max(1, L))) { r in
-            for plane in r {
-                let v = pb[plane % g.O]
-                let p = py + plane * L
-                for j in 0..<L { p[j] += v }
-            }
-        }
     }
     withExtendedLifetime((x, w, bias, col, tmp)) {}
 }
@@ -257,89 +368,178 @@ fileprivate func convForward<T: NNBLASScalar>(_: T.Type, _ x: NDArray, _ w: NDAr
 ///     let (dx, dw, db) = try conv2dBackward(gradOutput: dy, input: x, weight: w, hasBias: true, opts)
 public func conv2dBackward(gradOutput: NDArray, input: NDArray, weight: NDArray, hasBias: Bool, _ o: Conv2dOptions) throws
     -> (input: NDArray, weight: NDArray, bias: NDArray?) {
-    let g = try ConvGeometry(op: "conv2dBackward", input: input.shape, weight: weight.shape, o)
-    guard gradOutput.shape == g.outputShape else {
-        throw TensorError.shapeMismatch(op: "conv2dBackward", lhs: gradOutput.shape, rhs: g.outputShape,
-                                        detail: "the output gradient must have the convolution's output shape")
-    }
-    let (work, result) = try convDTypes("conv2dBackward", [gradOutput.dtype, input.dtype, weight.dtype])
-    let x = try input.to(work).contiguous(), w = try weight.to(work).contiguous(), dy = try gradOutput.to(work).contiguous()
-    let dx = try NDArray(shape: input.shape, dtype: work, zeroed: true)
-    let dw = try NDArray(shape: weight.shape, dtype: work, zeroed: true)
-    let db = hasBias ? try NDArray(shape: [g.O], dtype: work, zeroed: true) : nil
-    if work == .float32 {
-        try convBackward(Float.self, x, w, dy, g, dx, dw, db)
-    } else {
-        try convBackward(Double.self, x, w, dy, g, dx, dw, db)
-    }
-    return (try dx.to(input.dtype.isFloatingPoint ? input.dtype : result),
-            try dw.to(weight.dtype.isFloatingPoint ? weight.dtype : result),
-            try db.map { try $0.to(result) })
+    let p = try ConvBackwardProblem(gradOutput: gradOutput, input: input, weight: weight, o)
+    return (try p.inputGradient(), try p.weightGradient(), hasBias ? try p.biasGradient() : nil)
 }
 
-fileprivate func convBackward<T: NNBLASScalar>(_: T.Type, _ x: NDArray, _ w: NDArray, _ dy: NDArray, _ g: ConvGeometry,
-                                               _ dx: NDArray, _ dw: NDArray, _ db: NDArray?) throws {
-    let L = g.L, K = g.K, nb = g.chunk
-    if let db {
-        let pdy = dy.pointer(as: T.self), pdb = db.pointer(as: T.self)
-        parallelFor(g.O, grain: max(1, 32_768 / max(1, g.N * L))) { r in
-            for oc in r {
-                var s = 0.0
-                for n in 0..<g.N {
-                    let p = pdy + (n * g.O + oc) * L
-                    var part: T = 0
-                    for j in 0..<L { part += p[j] }
-                    s += Double(part)
-                }
-                pdb[oc] = T(s)
+/// `conv2dBackward` computing only the gradients asked for (nil for the others): autograd
+/// skips the input gradient of a first layer, whose input is data.
+///
+///     let r = try conv2dBackward(gradOutput: dy, input: x, weight: w, hasBias: true,
+///                                inputGradient: false, weightGradient: true, opts)   // r.input == nil
+public func conv2dBackward(gradOutput: NDArray, input: NDArray, weight: NDArray, hasBias: Bool,
+                           inputGradient: Bool, weightGradient: Bool, _ o: Conv2dOptions) throws
+    -> (input: NDArray?, weight: NDArray?, bias: NDArray?) {
+    let p = try ConvBackwardProblem(gradOutput: gradOutput, input: input, weight: weight, o)
+    return (inputGradient ? try p.inputGradient() : nil, weightGradient ? try p.weightGradient() : nil,
+            hasBias ? try p.biasGradient() : nil)
+}
+
+/// The validated operands of one convolution backward, in the working dtype.
+fileprivate struct ConvBackwardProblem {
+    let g: ConvGeometry
+    let x: NDArray, w: NDArray, dy: NDArray
+    let work: DType, result: DType
+    let inputDType: DType, weightDType: DType
+
+    init(gradOutput: NDArray, input: NDArray, weight: NDArray, _ o: Conv2dOptions) throws {
+        g = try ConvGeometry(op: "conv2dBackward", input: input.shape, weight: weight.shape, o)
+        guard gradOutput.shape == g.outputShape else {
+            throw TensorError.shapeMismatch(op: "conv2dBackward", lhs: gradOutput.shape, rhs: g.outputShape,
+                                            detail: "the output gradient must have the convolution's output shape")
+        }
+        (work, result) = try convDTypes("conv2dBackward", [gradOutput.dtype, input.dtype, weight.dtype])
+        x = try input.to(work).contiguous()
+        w = try weight.to(work).contiguous()
+        dy = try gradOutput.to(work).contiguous()
+        inputDType = input.dtype.isFloatingPoint ? input.dtype : result
+        weightDType = weight.dtype.isFloatingPoint ? weight.dtype : result
+    }
+
+    /// dL/dinput, in the input's dtype.
+    func inputGradient() throws -> NDArray {
+        if work == .float32 {
+            return try convInputGradient(Float.self, self).to(inputDType)
+        }
+        return try convInputGradient(Double.self, self).to(inputDType)
+    }
+
+    /// dL/dweight, in the weight's dtype.
+    func weightGradient() throws -> NDArray {
+        if work == .float32 {
+            return try convWeightGradient(Float.self, self).to(weightDType)
+        }
+        return try convWeightGradient(Double.self, self).to(weightDType)
+    }
+
+    /// dL/dbias: the output gradient summed per channel (in float64 across images).
+    func biasGradient() throws -> NDArray {
+        let db = try NDArray(shape: [g.O], dtype: work, zeroed: true)
+        if work == .float32 {
+            convBiasGradient(Float.self, dy, g, db)
+        } else {
+            convBiasGradient(Double.self, dy, g, db)
+        }
+        return try db.to(result)
+    }
+}
+
+fileprivate func convBiasGradient<T: NNBLASScalar>(_: T.Type, _ dy: NDArray, _ g: ConvGeometry, _ db: NDArray) {
+    let L = g.L
+    let pdy = dy.pointer(as: T.self), pdb = db.pointer(as: T.self)
+    parallelFor(g.O, grain: max(1, 32_768 / max(1, g.N * L))) { r in
+        for oc in r {
+            var s = 0.0
+            for n in 0..<g.N {
+                let p = pdy + (n * g.O + oc) * L
+                var part: T = 0
+                for j in 0..<L { part += p[j] }
+                s += Double(part)
+            }
+            pdb[oc] = T(s)
+        }
+    }
+}
+
+/// The weight of the input-gradient convolution of a stride-1 convolution:
+/// W'[grp·Cg + c, o, i, j] = W[grp·Og + o, c, kh − 1 − i, kw − 1 − j].
+fileprivate func flippedWeight<T: NNBLASScalar>(_: T.Type, _ w: NDArray, _ g: ConvGeometry) throws -> NDArray {
+    let out = try NDArray(shape: [g.C, g.Og, g.kh, g.kw], dtype: T.nnDType)
+    let src = w.pointer(as: T.self), dst = out.pointer(as: T.self)
+    let kk = g.kh * g.kw
+    for grp in 0..<g.groups {
+        for o in 0..<g.Og {
+            for c in 0..<g.Cg {
+                let s = src + ((grp * g.Og + o) * g.Cg + c) * kk
+                let d = dst + ((grp * g.Cg + c) * g.Og + o) * kk
+                for t in 0..<kk { d[t] = s[kk - 1 - t] }
             }
         }
     }
-    if g.N == 0 || g.O == 0 { return }
+    return out
+}
+
+/// dL/dx: for stride 1 the convolution of dY with the flipped weight (the forward path);
+/// otherwise dcol = Wᵀ·dY per chunk, folded back by col2im.
+fileprivate func convInputGradient<T: NNBLASScalar>(_: T.Type, _ p: ConvBackwardProblem) throws -> NDArray {
+    let g = p.g
+    if let t = g.inputGradientGeometry {
+        let dx = try NDArray(shape: p.x.shape, dtype: p.work)
+        let flipped = try flippedWeight(T.self, p.w, g)
+        try convForward(T.self, p.dy, flipped, nil, t, dx)
+        return dx
+    }
+    let dx = try NDArray(shape: p.x.shape, dtype: p.work, zeroed: true)
+    if g.N == 0 || g.O == 0 { return dx }
     try nnCheckBLASSize("conv2dBackward", g.K, g.N * g.L, g.O)
-    let px = UnsafePointer(x.pointer(as: T.self)), pw = UnsafePointer(w.pointer(as: T.self))
-    let pdy = UnsafePointer(dy.pointer(as: T.self))
-    let pdx = dx.pointer(as: T.self), pdw = dw.pointer(as: T.self)
-    let direct = g.isPointwise && nb == 1
-    let col = direct ? nil : try NDArray(shape: [K, nb * L], dtype: T.nnDType)
+    let L = g.L, K = g.K, nb = g.chunk
+    let pw = UnsafePointer(p.w.pointer(as: T.self)), pdy = UnsafePointer(p.dy.pointer(as: T.self))
+    let pdx = dx.pointer(as: T.self)
+    let col = try NDArray(shape: [K, nb * L], dtype: T.nnDType)
     let tmp = nb > 1 ? try NDArray(shape: [g.Og, nb * L], dtype: T.nnDType) : nil
     var n0 = 0
     while n0 < g.N {
         let cnt = min(nb, g.N - n0)
         for grp in 0..<g.groups {
-            let wg = pw + grp * g.Og * K, dwg = pdw + grp * g.Og * K
-            // dY of this group as an [Og, cnt·L] matrix.
-            let dyg: UnsafePointer<T>
-            if let tmp {
-                let pt = tmp.pointer(as: T.self)
-                for i in 0..<cnt {
-                    for oc in 0..<g.Og {
-                        (pt + oc * cnt * L + i * L).update(from: pdy + ((n0 + i) * g.O + grp * g.Og + oc) * L, count: L)
-                    }
-                }
-                dyg = UnsafePointer(pt)
-            } else {
-                dyg = pdy + (n0 * g.O + grp * g.Og) * L
-            }
-            if let col {
-                let pc = col.pointer(as: T.self)
-                im2col(px, g, n0: n0, cnt: cnt, c0: grp * g.Cg, pc)
-                // dW_g += dY_g · colᵀ
-                convGemm(transA: false, transB: true, m: g.Og, n: K, k: cnt * L, a: dyg, lda: cnt * L,
-                         b: UnsafePointer(pc), ldb: cnt * L, beta: 1, c: dwg, ldc: K)
-                // dcol = W_gᵀ · dY_g, then fold back into dX.
-                convGemm(transA: true, transB: false, m: K, n: cnt * L, k: g.Og, a: wg, lda: K, b: dyg, ldb: cnt * L,
-                         beta: 0, c: pc, ldc: cnt * L)
-                col2im(UnsafePointer(pc), g, n0: n0, cnt: cnt, c0: grp * g.Cg, pdx)
-            } else {
-                let xg = px + (n0 * g.C + grp * g.Cg) * L
-                convGemm(transA: false, transB: true, m: g.Og, n: K, k: L, a: dyg, lda: L, b: xg, ldb: L,
-                         beta: 1, c: dwg, ldc: K)
-                convGemm(transA: true, transB: false, m: K, n: L, k: g.Og, a: wg, lda: K, b: dyg, ldb: L,
-                         beta: 0, c: pdx + (n0 * g.C + grp * g.Cg) * L, ldc: L)
-            }
+            let dyg = chunkOfGradient(pdy, g, n0: n0, cnt: cnt, grp: grp, tmp)
+            let pc = col.pointer(as: T.self)
+            convGemm(transA: true, transB: false, m: K, n: cnt * L, k: g.Og, a: pw + grp * g.Og * K, lda: K,
+                     b: dyg, ldb: cnt * L, beta: 0, c: pc, ldc: cnt * L)
+            col2im(UnsafePointer(pc), g, n0: n0, cnt: cnt, c0: grp * g.Cg, pdx)
         }
         n0 += cnt
     }
-    withExtendedLifetime((x, w, dy, col, tmp)) {}
+    withExtendedLifetime((p, col, tmp)) {}
+    return dx
+}
+
+/// dY of group `grp`, images n0..<n0+cnt, as an [Og, cnt·L] matrix: in place for one image,
+/// gathered into `tmp` for several.
+fileprivate func chunkOfGradient<T: NNBLASScalar>(_ pdy: UnsafePointer<T>, _ g: ConvGeometry, n0: Int, cnt: Int, grp: Int,
+                                                  _ tmp: NDArray?) -> UnsafePointer<T> {
+    guard let tmp else { return pdy + (n0 * g.O + grp * g.Og) * g.L }
+    gatherChunk(pdy, g, n0: n0, cnt: cnt, grp: grp, tmp.pointer(as: T.self))
+    return UnsafePointer(tmp.pointer(as: T.self))
+}
+
+/// dL/dW = Σ over chunks of dY_g · colᵀ (one GEMM per chunk and group, in a fixed order).
+fileprivate func convWeightGradient<T: NNBLASScalar>(_: T.Type, _ p: ConvBackwardProblem) throws -> NDArray {
+    let g = p.g
+    let dw = try NDArray(shape: p.w.shape, dtype: p.work, zeroed: g.N == 0)
+    if g.N == 0 || g.O == 0 { return dw }
+    try nnCheckBLASSize("conv2dBackward", g.K, g.N * g.L, g.O)
+    let L = g.L, K = g.K, nb = g.chunk
+    let px = UnsafePointer(p.x.pointer(as: T.self)), pdy = UnsafePointer(p.dy.pointer(as: T.self))
+    let pdw = dw.pointer(as: T.self)
+    let col = g.isPointwise && nb == 1 ? nil : try NDArray(shape: [K, nb * L], dtype: T.nnDType)
+    let tmp = nb > 1 ? try NDArray(shape: [g.Og, nb * L], dtype: T.nnDType) : nil
+    var n0 = 0
+    while n0 < g.N {
+        let cnt = min(nb, g.N - n0)
+        for grp in 0..<g.groups {
+            let dyg = chunkOfGradient(pdy, g, n0: n0, cnt: cnt, grp: grp, tmp)
+            let b: UnsafePointer<T>
+            if let col {
+                im2col(px, g, n0: n0, cnt: cnt, c0: grp * g.Cg, col.pointer(as: T.self))
+                b = UnsafePointer(col.pointer(as: T.self))
+            } else {
+                b = px + (n0 * g.C + grp * g.Cg) * L
+            }
+            convGemm(transA: false, transB: true, m: g.Og, n: K, k: cnt * L, a: dyg, lda: cnt * L, b: b, ldb: cnt * L,
+                     beta: n0 == 0 ? 0 : 1, c: pdw + grp * g.Og * K, ldc: K)
+        }
+        n0 += cnt
+    }
+    withExtendedLifetime((p, col, tmp)) {}
+    return dw
 }

@@ -437,6 +437,21 @@ public func siluBackward(input x: NDArray, gradOutput dy: NDArray) throws -> NDA
         { a, b, o, r in if let b { for i in r { let s = sigmoidValue(a[i]); o[i] = b[i] * s * (1 + a[i] * (1 - s)) } } })
 }
 
+// MARK: - relu
+
+/// Gradient of `relu` at input `x`: `dy` where `x > 0` and 0 elsewhere (NaN inputs included),
+/// in one pass without a mask array. `x` and `dy` have the same shape.
+///
+///     let dx = try reluBackward(input: x, gradOutput: dy)
+public func reluBackward(input x: NDArray, gradOutput dy: NDArray) throws -> NDArray {
+    try elementwise("reluBackward", [x, dy],
+        { a, b, o, r in
+            guard let b else { return }
+            vectorMap2(a, b, o, r) { x, dy in VFloat(repeating: 0).replacing(with: dy, where: x .> 0) }
+        },
+        { a, b, o, r in if let b { for i in r { o[i] = a[i] > 0 ? b[i] : 0 } } })
+}
+
 // MARK: - cross entropy
 
 /// Mean cross-entropy of `logits` (classes on the last axis) against integer class ids

@@ -81,9 +81,14 @@ public func maxPool2d(_ input: NDArray, kernel: (Int, Int), stride: (Int, Int)?,
 fileprivate func maxPoolKernel<T: BinaryFloatingPoint>(_: T.Type, _ x: NDArray, _ g: PoolGeometry, _ out: NDArray, _ idx: NDArray) {
     let px = x.pointer(as: T.self), py = out.pointer(as: T.self), pi = idx.pointer(as: Int64.self)
     let HW = g.H * g.W, L = g.OH * g.OW
+    let pairs = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0
     parallelFor(g.planes, grain: max(1, 8_192 / max(1, L * g.kh * g.kw))) { r in
         for plane in r {
             let src = px + plane * HW
+            if pairs {
+                maxPool2x2Plane(src, g, py + plane * L, pi + plane * L)
+                continue
+            }
             for oh in 0..<g.OH {
                 let h0 = oh * g.sh - g.ph
                 let h1 = min(h0 + g.kh, g.H)
@@ -104,6 +109,37 @@ fileprivate func maxPoolKernel<T: BinaryFloatingPoint>(_: T.Type, _ x: NDArray, 
                     pi[plane * L + oh * g.OW + ow] = Int64(bestIndex)
                 }
             }
+        }
+    }
+}
+
+/// One candidate of a max-pooling window, with the generic kernel's rule: a larger value or
+/// a NaN replaces the current best.
+@inline(__always)
+fileprivate func poolCandidate<T: BinaryFloatingPoint>(_ v: T, _ at: Int, _ best: inout T, _ bestIndex: inout Int) {
+    if v > best || v.isNaN {
+        best = v
+        bestIndex = at
+    }
+}
+
+/// Max pooling of one plane with 2×2 windows, stride 2 and no padding: the four candidates
+/// of each window are read directly, in the generic kernel's row-major order.
+@inline(__always)
+fileprivate func maxPool2x2Plane<T: BinaryFloatingPoint>(_ src: UnsafeMutablePointer<T>, _ g: PoolGeometry,
+                                                         _ y: UnsafeMutablePointer<T>, _ idx: UnsafeMutablePointer<Int64>) {
+    let W = g.W
+    for oh in 0..<g.OH {
+        let top = 2 * oh * W
+        for ow in 0..<g.OW {
+            let a = top + 2 * ow, b = a + W
+            var best = -T.infinity, bestIndex = a
+            poolCandidate(src[a], a, &best, &bestIndex)
+            poolCandidate(src[a + 1], a + 1, &best, &bestIndex)
+            poolCandidate(src[b], b, &best, &bestIndex)
+            poolCandidate(src[b + 1], b + 1, &best, &bestIndex)
+            y[oh * g.OW + ow] = best
+            idx[oh * g.OW + ow] = Int64(bestIndex)
         }
     }
 }

@@ -75,6 +75,8 @@ final class NNGradTests: XCTestCase {
         }
         try checkGradients([x]) { xs in try wsum(silu(xs[0])) }
         try checkGradients([x]) { xs in try wsum(silu(xs[0].transposed())) }
+        try checkGradients([x]) { xs in try wsum(xs[0].unary(.relu)) }
+        try checkGradients([x]) { xs in try wsum(xs[0].transposed().unary(.relu)) }
     }
 
     func testCrossEntropy() throws {

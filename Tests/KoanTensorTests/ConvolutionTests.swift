@@ -59,6 +59,14 @@ final class ConvolutionTests: XCTestCase {
             ([1, 3, 5, 5], [2, 3, 1, 1], Conv2dOptions()),
             ([3, 2, 6, 6], [4, 2, 3, 3], Conv2dOptions(padding: (1, 1))),
             ([1, 1, 5, 4], [2, 1, 2, 3], Conv2dOptions(stride: (3, 2), padding: (1, 1))),
+            // Stride-1 fast paths: same width (flat shifted copies), dilated, grouped, uneven
+            // padding, a padding larger than the kernel (col2im fallback), tiny images.
+            ([2, 3, 5, 7], [4, 3, 3, 3], Conv2dOptions(padding: (0, 1))),
+            ([2, 4, 6, 6], [4, 2, 3, 3], Conv2dOptions(padding: (2, 2), dilation: (2, 2), groups: 2)),
+            ([1, 2, 4, 5], [3, 2, 5, 3], Conv2dOptions(padding: (2, 1))),
+            ([2, 2, 3, 3], [2, 2, 2, 2], Conv2dOptions(padding: (3, 2))),
+            ([3, 2, 1, 1], [2, 2, 3, 3], Conv2dOptions(padding: (1, 1))),
+            ([2, 3, 2, 9], [2, 3, 1, 3], Conv2dOptions(padding: (1, 1))),
         ]
         for (i, (xs, ws, o)) in configs.enumerated() {
             let x = try nnRandomArray(xs, seed: UInt64(10 + i), .float64)
@@ -79,6 +87,35 @@ final class ConvolutionTests: XCTestCase {
             XCTAssertLessThan(nnRelativeError(g.input.doubles(), nx), 1e-4, "config \(i) dx")
             XCTAssertLessThan(nnRelativeError(g.weight.doubles(), nw), 1e-4, "config \(i) dw")
             XCTAssertLessThan(nnRelativeError(g.bias?.doubles() ?? [], nb), 1e-4, "config \(i) db")
+        }
+    }
+
+    /// Batches above one GEMM chunk, with and without bias, match the direct loops; the
+    /// gradients asked for alone equal the full backward.
+    func testChunkedBatchesAndSelectedGradients() throws {
+        for (xs, ws) in [([40, 3, 8, 8], [5, 3, 3, 3]), ([5, 2, 30, 30], [3, 2, 3, 3])] {
+            let x = try nnRandomArray(xs, seed: 50, .float64), w = try nnRandomArray(ws, seed: 51, .float64)
+            let b = try nnRandomArray([ws[0]], seed: 52, .float64)
+            let o = Conv2dOptions(padding: (1, 1))
+            for bias in [b, nil] {
+                let y = try conv2d(x, w, bias: bias, o)
+                XCTAssertLessThan(nnRelativeError(y.doubles(), reference(x, w, bias, o)), 1e-12, "\(xs)")
+            }
+            let dy = try nnRandomArray([xs[0], ws[0], xs[2], xs[3]], seed: 53, .float64)
+            let full = try conv2dBackward(gradOutput: dy, input: x, weight: w, hasBias: true, o)
+            let onlyW = try conv2dBackward(gradOutput: dy, input: x, weight: w, hasBias: false, inputGradient: false, weightGradient: true, o)
+            XCTAssertNil(onlyW.input)
+            XCTAssertNil(onlyW.bias)
+            XCTAssertEqual(onlyW.weight?.doubles(), full.weight.doubles())
+            let onlyX = try conv2dBackward(gradOutput: dy, input: x, weight: w, hasBias: true, inputGradient: true, weightGradient: false, o)
+            XCTAssertNil(onlyX.weight)
+            XCTAssertEqual(onlyX.input?.doubles(), full.input.doubles())
+            XCTAssertEqual(onlyX.bias?.doubles(), full.bias?.doubles())
+            // Adjoint identities: ⟨conv(x, w), dy⟩ = ⟨x, dx⟩ = ⟨w, dw⟩ (conv is linear in each).
+            func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+            let inner = dot(try conv2d(x, w, bias: nil, o).doubles(), dy.doubles())
+            XCTAssertEqual(dot(x.doubles(), full.input.doubles()), inner, accuracy: 1e-9 * abs(inner), "\(xs) dx")
+            XCTAssertEqual(dot(w.doubles(), full.weight.doubles()), inner, accuracy: 1e-9 * abs(inner), "\(xs) dw")
         }
     }
 

@@ -209,6 +209,21 @@ final class FusedTests: XCTestCase {
         }
     }
 
+    /// reluBackward: dy where x > 0, zero at 0, below 0 and at NaN, even when dy is not finite;
+    /// float32 covers the vector body and its tail.
+    func testReluBackward() throws {
+        let xs: [Double] = [1, -1, 0, .nan, 2, -0.0, 3, -5] + (0..<13).map { Double($0 % 3) - 1 }
+        let dys: [Double] = [.infinity, .nan, 5, 6, -7, 8, .nan, .infinity] + (0..<13).map { Double($0) }
+        let expect = zip(xs, dys).map { $0 > 0 ? $1 : 0 }
+        for dtype in [DType.float32, .float64] {
+            let dx = try reluBackward(input: try nnArray(xs, [3, 7], dtype), gradOutput: try nnArray(dys, [3, 7], dtype))
+            XCTAssertEqual(dx.dtype, dtype)
+            XCTAssertEqual(dx.shape, [3, 7])
+            for (a, b) in zip(dx.doubles(), expect) { XCTAssertTrue(a == b || (a.isNaN && b.isNaN), "\(dtype): \(a) vs \(b)") }
+        }
+        XCTAssertThrowsError(try reluBackward(input: try nnArray(xs, [3, 7]), gradOutput: try nnArray(dys, [21])))
+    }
+
     func testCrossEntropyAgainstLoops() throws {
         let logits = try nnRandomArray([5, 4], seed: 11, .float64, scale: 3)
         let targets = try nnArray([0, 3, 1, 1, 2], [5], .int64)

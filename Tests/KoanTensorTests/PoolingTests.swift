@@ -52,6 +52,38 @@ final class PoolingTests: XCTestCase {
         }
     }
 
+    /// The 2×2 stride-2 fast path against plain loops with the generic rule, including NaN
+    /// (the last NaN of a window wins), −∞ and ties (the first maximum wins).
+    func testTwoByTwoFastPath() throws {
+        let vals: [Double] = [1, 3, 3, 2, .nan, 0, -.infinity, -.infinity, 5, .nan, .nan, 1, 2, 2, 2, 2,
+                              -1, -2, -3, -4, 7, 7, 8, 8, 0, 0, 0, 0, 9, 9, 9, 9, 4, 4, 4, 4]
+        let x = try nnArray(vals, [1, 1, 6, 6], .float32)
+        let (y, idx) = try maxPool2d(x, kernel: (2, 2), stride: nil)
+        var expectValues: [Double] = [], expectIndex: [Int64] = []
+        for oh in 0..<3 {
+            for ow in 0..<3 {
+                var best = -Double.infinity, at = 2 * oh * 6 + 2 * ow
+                for i in 0..<2 {
+                    for j in 0..<2 {
+                        let k = (2 * oh + i) * 6 + 2 * ow + j
+                        if vals[k] > best || vals[k].isNaN { best = vals[k]; at = k }
+                    }
+                }
+                expectValues.append(best)
+                expectIndex.append(Int64(at))
+            }
+        }
+        XCTAssertEqual(idx.ints(), expectIndex)
+        for (a, b) in zip(y.doubles(), expectValues) {
+            XCTAssertTrue(a == b || (a.isNaN && b.isNaN), "\(a) vs \(b)")
+        }
+        // Odd sizes drop the last row and column, as torch.
+        let (yo, io) = try maxPool2d(try nnArray((0..<35).map(Double.init), [1, 5, 7], .float64), kernel: (2, 2), stride: (2, 2))
+        XCTAssertEqual(yo.shape, [1, 2, 3])
+        XCTAssertEqual(yo.doubles(), [8, 10, 12, 22, 24, 26])
+        XCTAssertEqual(io.ints(), [8, 10, 12, 22, 24, 26])
+    }
+
     func testBadInputs() throws {
         let x = try NDArray(shape: [1, 2, 4, 4], zeroed: true)
         func expectError(_ body: @autoclosure () throws -> Any, _ needle: String, line: UInt = #line) {
