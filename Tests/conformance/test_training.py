@@ -8,6 +8,7 @@ is bound with stopReason "interrupted at step N", and run.resume() completes the
 """
 from __future__ import annotations
 
+import signal
 import time
 
 import pytest
@@ -100,3 +101,36 @@ def test_generate_streams_into_one_display(kernel):
     assert final.startswith("Once upon")
     # The cell's result is the same text, as a Swift string literal.
     assert run.result.startswith('"Once upon')
+
+
+def test_kernel_killed_mid_save_leaves_previous_checkpoint_loadable(tmp_path):
+    """SIGKILL the kernel while it rewrites a checkpoint over and over: the file on disk is
+    always a complete checkpoint (the previous one or a new one), never a torn write."""
+    path = tmp_path / "model.safetensors"
+    km, kc = start_kernel()
+    try:
+        execute_ok(kc, f'let small = MLP(input: 4, hidden: [3], output: 2, seed: 1)\nsave(small, "{path}")')
+        # About 40 MB per save, so the kill lands inside a write.
+        execute_ok(kc, "let big = MLP(input: 2048, hidden: [2048, 2048], output: 10, seed: 2)")
+        msg_id = kc.execute(f'for _ in 0..<1000 {{ save(big, "{path}") }}')
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            msg = kc.get_iopub_msg(timeout=deadline - time.monotonic())
+            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_input":
+                break
+        time.sleep(1.5)
+        km.signal_kernel(signal.SIGKILL)   # no cleanup runs in the kernel
+        for _ in range(100):
+            if not km.is_alive():
+                break
+            time.sleep(0.05)
+        assert not km.is_alive()
+    finally:
+        kc.stop_channels()
+        km.cleanup_resources()
+    km2, kc2 = start_kernel()
+    try:
+        run = execute_ok(kc2, f'let again = load("{path}")\nagain.parameterCount')
+        assert run.result in ("23", str(2048 * 2048 + 2048 + 2048 * 2048 + 2048 + 2048 * 10 + 10)), run.result
+    finally:
+        stop_kernel(km2, kc2)
