@@ -107,12 +107,35 @@ fileprivate func softmaxKernel<T: FusedFloat>(_: T.Type, _ xa: NDArray, _ ya: ND
     }
 }
 
+/// Softmax over the last axis of float32 rows (attention scores, class logits): the row max,
+/// then the vectorised `vexp` of the shifted row, its sum in row order, and a scale. Each row
+/// is one task, so results do not depend on the thread count.
+fileprivate func softmaxRows(_ xa: NDArray, _ ya: NDArray, rows: Int, len: Int) {
+    let x = xa.pointer(as: Float.self), y = ya.pointer(as: Float.self)
+    let xBox = UnsafeSendableBox(x), yBox = UnsafeSendableBox(y)
+    parallelFor(rows, grain: max(1, 16_384 / max(1, len))) { r in
+        let x = xBox.value, y = yBox.value
+        for row in r {
+            let xp = x + row * len, yp = y + row * len
+            var m = -Float.infinity
+            for i in 0..<len { let v = xp[i]; if v > m || v.isNaN { m = v } }
+            vectorMap(xp, yp, 0..<len) { vexp($0 - VFloat(repeating: m)) }
+            var sum: Float = 0
+            for i in 0..<len { sum += yp[i] }
+            let inv = 1 / sum
+            for i in 0..<len { yp[i] *= inv }
+        }
+    }
+}
+
 fileprivate func softmaxForward(_ op: String, _ x: NDArray, axis: Int, log: Bool) throws -> NDArray {
     let (outer, len, inner) = try axisSplit(x.shape, axis: axis)
     let (work, result) = fusedDTypes([x.dtype])
     let xc = try x.to(work).contiguous()
     let y = try NDArray(shape: x.shape, dtype: work)
-    if work == .float32 {
+    if work == .float32 && inner == 1 && !log {
+        softmaxRows(xc, y, rows: outer, len: len)
+    } else if work == .float32 {
         softmaxKernel(Float.self, xc, y, outer: outer, len: len, inner: inner, log: log)
     } else {
         softmaxKernel(Double.self, xc, y, outer: outer, len: len, inner: inner, log: log)
