@@ -24,7 +24,7 @@ struct GPTConfig {
         switch name {
         case "small": return GPTConfig(name: name, vocab: 256, dim: 128, layers: 4, heads: 4, context: 128, batch: 16)
         case "medium": return GPTConfig(name: name, vocab: 256, dim: 256, layers: 6, heads: 4, context: 256, batch: 8)
-        default: throw TrainBenchError(description: "unknown config '\(name)' (small, medium)")
+        default: throw BenchError(description: "unknown config '\(name)' (small, medium)")
         }
     }
 
@@ -42,72 +42,32 @@ struct GPTConfig {
     }
 }
 
-extension GPTArguments {
-    var modelKernel: AttentionKernel { modelAttention == "tiled" ? .tiled(block: 64) : .full }
-}
-
 struct GPTArguments {
-    var workload = "train"
-    var config = "small"
-    var steps = 20
-    var threads = 2
-    var lr = 1e-3
-    var tokens = 64
-    var prompt = 16
-    var cache = true
-    var kernel = "full"
-    var length = 256
-    var repeats = 3
+    let workload: String, config: String, kernel: String
+    let steps: Int, threads: Int, tokens: Int, prompt: Int, length: Int, repeats: Int
+    let lr: Double
+    let cache: Bool
     /// The kernel of the model's attention (train and generate): GPT's default `.full`, or
-    /// `tiled` for `.tiled(block: 64)`.
-    var modelAttention = "full"
+    /// `.tiled(block: 64)` with `--attention tiled`.
+    let modelKernel: AttentionKernel
+    let modelAttention: String
 
     init(_ args: [String]) throws {
-        var i = 0
-        func value() throws -> String {
-            guard i + 1 < args.count else { throw TrainBenchError(description: "\(args[i]) needs a value") }
-            i += 1
-            return args[i]
-        }
-        func int() throws -> Int {
-            let name = args[i], text = try value()
-            guard let n = Int(text), n > 0 else { throw TrainBenchError(description: "\(name) needs a positive integer, got '\(text)'") }
-            return n
-        }
-        while i < args.count {
-            switch args[i] {
-            case "--workload": workload = try value()
-            case "--config": config = try value()
-            case "--steps": steps = try int()
-            case "--threads": threads = try int()
-            case "--tokens": tokens = try int()
-            case "--prompt": prompt = try int()
-            case "--kernel": kernel = try value()
-            case "--length": length = try int()
-            case "--repeats": repeats = try int()
-            case "--attention":
-                modelAttention = try value()
-                guard ["full", "tiled"].contains(modelAttention) else {
-                    throw TrainBenchError(description: "--attention is full or tiled, got '\(modelAttention)'")
-                }
-            case "--cache":
-                let text = try value()
-                guard text == "on" || text == "off" else { throw TrainBenchError(description: "--cache is on or off, got '\(text)'") }
-                cache = text == "on"
-            case "--lr":
-                let text = try value()
-                guard let x = Double(text), x > 0 else { throw TrainBenchError(description: "--lr needs a positive number, got '\(text)'") }
-                lr = x
-            default: throw TrainBenchError(description: "unknown argument '\(args[i])'")
-            }
-            i += 1
-        }
-        guard ["train", "generate", "attention"].contains(workload) else {
-            throw TrainBenchError(description: "unknown workload '\(workload)' (train, generate, attention)")
-        }
-        guard ["full", "tiled", "linear", "local"].contains(kernel) else {
-            throw TrainBenchError(description: "unknown kernel '\(kernel)' (full, tiled, linear, local)")
-        }
+        let o = try BenchOptions(args, known: ["--workload", "--config", "--steps", "--threads", "--tokens", "--prompt",
+                                               "--kernel", "--length", "--repeats", "--attention", "--cache", "--lr"])
+        workload = try o.text("--workload", "train", oneOf: ["train", "generate", "attention"])
+        config = try o.text("--config", "small", oneOf: ["small", "medium"])
+        kernel = try o.text("--kernel", "full", oneOf: ["full", "tiled", "linear", "local"])
+        modelAttention = try o.text("--attention", "full", oneOf: ["full", "tiled"])
+        modelKernel = modelAttention == "tiled" ? .tiled(block: 64) : .full
+        cache = try o.text("--cache", "on", oneOf: ["on", "off"]) == "on"
+        steps = try o.positiveInt("--steps", 20)
+        threads = try o.positiveInt("--threads", 2)
+        tokens = try o.positiveInt("--tokens", 64)
+        prompt = try o.positiveInt("--prompt", 16)
+        length = try o.positiveInt("--length", 256)
+        repeats = try o.positiveInt("--repeats", 3)
+        lr = try o.positiveDouble("--lr", 1e-3)
     }
 }
 
@@ -118,7 +78,7 @@ func corpusIDs() throws -> [Int] {
     let candidates = ["notebooks/data/corpus.txt",
                       exe.appendingPathComponent("../../notebooks/data/corpus.txt").path]
     guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-        throw TrainBenchError(description: "notebooks/data/corpus.txt not found (run from the repository)")
+        throw BenchError(description: "notebooks/data/corpus.txt not found (run from the repository)")
     }
     return Tokenizer.bytes.encode(try readTextFile(path))
 }
@@ -156,15 +116,6 @@ func gptGenerate(_ a: GPTArguments, _ c: GPTConfig) throws -> [String: Any] {
             "tokens_per_second": Double(out.count) / wall, "first_tokens": Array(out.prefix(8))]
 }
 
-/// Current resident set (`VmRSS`) in KiB.
-func currentRSSKiB() -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-        return Int(String(line.dropFirst(6).filter(\.isNumber))) ?? 0
-    }
-    return 0
-}
-
 func gptAttention(_ a: GPTArguments) throws -> [String: Any] {
     let (b, h, t, d) = (1, 4, a.length, 32)
     let kernel: AttentionKernel
@@ -178,7 +129,7 @@ func gptAttention(_ a: GPTArguments) throws -> [String: Any] {
     let k = try Tensor.randn([b, h, t, d], key: RandomKey(seed: 2)).requiringGrad()
     let v = try Tensor.randn([b, h, t, d], key: RandomKey(seed: 3)).requiringGrad()
     let g = try Tensor.randn([b, h, t, d], key: RandomKey(seed: 4))
-    let before = currentRSSKiB()
+    let before = procStatusKiB("VmRSS")
     // Forward + backward of sum(attention(q, k, v) ⊙ g): the gradient seed is g.
     let time = try median(a.repeats) {
         let grads = try grad({ x in try (attention(x[0], x[1], x[2], kernel: kernel, causal: true) * g).sum() }, at: [q, k, v])
@@ -188,30 +139,19 @@ func gptAttention(_ a: GPTArguments) throws -> [String: Any] {
             "rss_before_kib": before]
 }
 
-@MainActor func gptMain(_ args: [String]) -> Int32 {
-    var out: [String: Any] = [:]
-    do {
-        let a = try GPTArguments(args)
-        try TensorRuntime.setThreads(a.threads)
-        out = ["workload": a.workload, "threads": a.threads, "impl": "koan", "attention": a.modelAttention]
-        switch a.workload {
-        case "train":
-            let c = try GPTConfig.named(a.config)
-            out["config"] = c.name
-            out.merge(try gptTrain(a, c)) { _, new in new }
-        case "generate":
-            let c = try GPTConfig.named(a.config)
-            out["config"] = c.name
-            out.merge(try gptGenerate(a, c)) { _, new in new }
-        default:
-            out.merge(try gptAttention(a)) { _, new in new }
-        }
-        out["vmhwm_kib"] = peakRSSKiB()
-    } catch {
-        out["error"] = "\(error)"
+/// One `koan-bench gpt` run: its arguments and measurements as a JSON object.
+func gptBench(_ args: [String]) throws -> [String: Any] {
+    let a = try GPTArguments(args)
+    try TensorRuntime.setThreads(a.threads)
+    var out: [String: Any] = ["workload": a.workload, "threads": a.threads, "impl": "koan", "attention": a.modelAttention]
+    switch a.workload {
+    case "train", "generate":
+        let c = try GPTConfig.named(a.config)
+        out["config"] = c.name
+        out.merge(try a.workload == "train" ? gptTrain(a, c) : gptGenerate(a, c)) { _, new in new }
+    default:
+        out.merge(try gptAttention(a)) { _, new in new }
     }
-    if let data = try? JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]) {
-        print(String(decoding: data, as: UTF8.self))
-    }
-    return out["error"] == nil ? 0 : 1
+    out["vmhwm_kib"] = procStatusKiB("VmHWM")
+    return out
 }

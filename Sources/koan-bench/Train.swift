@@ -13,81 +13,21 @@ import KoanNN
 import KoanTensor
 import KoanTrain
 
-/// A display that keeps what cells print (the cell mode reads the run's loss from it).
-final class CapturingDisplay: Display {
-    var text = ""
-    func write(_ text: String, to stream: KoanLang.OutputStream) { self.text += text }
-    func show(_ bundle: MimeBundle, displayID: String?, update: Bool) {}
-    func clearOutput(wait: Bool) {}
-    func readLine(prompt: String, password: Bool) throws -> String { "" }
-}
-
-struct TrainBenchError: Error, CustomStringConvertible {
-    let description: String
-}
-
 struct TrainArguments {
-    var workload = "mlp"
-    var via = "swift"
-    var epochs = 20
-    var threads = 2
-    var batchSize = 64
-    var optimizer = "sgd"
-    var lr = 0.1
+    let workload: String, via: String, optimizer: String
+    let epochs: Int, threads: Int, batchSize: Int
+    let lr: Double
 
     init(_ args: [String]) throws {
-        var i = 0
-        func value() throws -> String {
-            guard i + 1 < args.count else { throw TrainBenchError(description: "\(args[i]) needs a value") }
-            i += 1
-            return args[i]
-        }
-        func int() throws -> Int {
-            let name = args[i], text = try value()
-            guard let n = Int(text), n > 0 else { throw TrainBenchError(description: "\(name) needs a positive integer, got '\(text)'") }
-            return n
-        }
-        while i < args.count {
-            switch args[i] {
-            case "--workload": workload = try value()
-            case "--via": via = try value()
-            case "--epochs": epochs = try int()
-            case "--threads": threads = try int()
-            case "--batch": batchSize = try int()
-            case "--optimizer": optimizer = try value()
-            case "--lr":
-                let text = try value()
-                guard let x = Double(text), x > 0 else { throw TrainBenchError(description: "--lr needs a positive number, got '\(text)'") }
-                lr = x
-            default: throw TrainBenchError(description: "unknown argument '\(args[i])'")
-            }
-            i += 1
-        }
-        guard ["mlp", "cnn", "vgg"].contains(workload) else { throw TrainBenchError(description: "unknown workload '\(workload)' (mlp, cnn, vgg)") }
-        guard ["swift", "cell", "profile"].contains(via) else { throw TrainBenchError(description: "--via is swift, cell or profile, got '\(via)'") }
-        guard ["sgd", "adam"].contains(optimizer) else { throw TrainBenchError(description: "--optimizer is sgd or adam, got '\(optimizer)'") }
+        let o = try BenchOptions(args, known: ["--workload", "--via", "--epochs", "--threads", "--batch", "--optimizer", "--lr"])
+        workload = try o.text("--workload", "mlp", oneOf: ["mlp", "cnn", "vgg"])
+        via = try o.text("--via", "swift", oneOf: ["swift", "cell", "profile"])
+        optimizer = try o.text("--optimizer", "sgd", oneOf: ["sgd", "adam"])
+        epochs = try o.positiveInt("--epochs", 20)
+        threads = try o.positiveInt("--threads", 2)
+        batchSize = try o.positiveInt("--batch", 64)
+        lr = try o.positiveDouble("--lr", 0.1)
     }
-}
-
-/// Peak resident set size of this process in KiB (`VmHWM` of /proc/self/status), or 0.
-func peakRSSKiB() -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        let digits = line.dropFirst(6).filter(\.isNumber)
-        return Int(String(digits)) ?? 0
-    }
-    return 0
-}
-
-/// `getrusage` max RSS in KiB (Linux reports kilobytes).
-func maxRSSKiB() -> Int {
-    var usage = rusage()
-    guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
-    return Int(usage.ru_maxrss)
-}
-
-func seconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
 }
 
 /// The dataset of a workload. vgg: the digits labels with random 3×32×32 images (seed 1).
@@ -177,63 +117,49 @@ func profileSteps(_ a: TrainArguments) throws -> [String: Any] {
     return out
 }
 
-@MainActor func trainMain(_ args: [String]) -> Int32 {
-    var out: [String: Any] = [:]
-    do {
-        let a = try TrainArguments(args)
-        out = ["workload": a.workload, "via": a.via, "epochs": a.epochs, "threads": a.threads,
-               "batch": a.batchSize, "optimizer": a.optimizer, "lr": a.lr]
-        let clock = ContinuousClock()
-        var samples = 0
-        var loss = Double.nan, accuracy = Double.nan
-        var wall = 0.0
-        if a.via == "profile" {
-            out.merge(try profileSteps(a)) { _, new in new }
-        } else if a.via == "swift" {
-            try TensorRuntime.setThreads(a.threads)
-            let data = try trainData(a.workload)
-            let model = try trainModel(a.workload)
-            let optimizer: any Optimizer = a.optimizer == "sgd" ? try SGD(lr: a.lr) : try Adam(lr: a.lr)
-            let start = clock.now
-            let run = try fit(model, on: data, optimizer: optimizer, options: FitOptions(epochs: a.epochs, batchSize: a.batchSize))
-            wall = seconds(clock.now - start)
-            samples = run.steps.reduce(0) { $0 + $1.samples }
-            loss = run.epochs.last?.loss ?? .nan
-            accuracy = run.epochs.last?.accuracy ?? .nan
-        } else {
-            let interpreter = Interpreter()
-            let display = CapturingDisplay()
-            var number = 0
-            func cell(_ code: String) throws {
-                number += 1
-                let r = interpreter.execute(code, cell: number, display: display)
-                if let e = r.error { throw TrainBenchError(description: "cell \(number) failed: \(e.rendered)") }
-            }
-            let cells = trainCells(a)
-            for c in cells.setup { try cell(c) }
-            let start = clock.now
-            try cell(cells.fit)
-            wall = seconds(clock.now - start)
-            display.text = ""
-            try cell("print(run.stepCount, run.loss ?? -1, run.accuracy ?? -1, data.count)")
-            let fields = display.text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Double(String($0)) }
-            guard fields.count == 4 else { throw TrainBenchError(description: "unexpected cell output '\(display.text)'") }
-            loss = fields[1]
-            accuracy = fields[2]
-            samples = Int(fields[3]) * a.epochs
-        }
-        out["samples"] = samples
-        out["seconds"] = wall
-        out["samples_per_second"] = wall > 0 ? Double(samples) / wall : 0
-        out["final_loss"] = loss.isFinite ? loss : -1
-        out["final_accuracy"] = accuracy.isFinite ? accuracy : -1
-        out["vmhwm_kib"] = peakRSSKiB()
-        out["maxrss_kib"] = maxRSSKiB()
-    } catch {
-        out["error"] = "\(error)"
+/// One `koan-bench train` run: its arguments and measurements as a JSON object.
+func trainBench(_ args: [String]) throws -> [String: Any] {
+    let a = try TrainArguments(args)
+    var out: [String: Any] = ["workload": a.workload, "via": a.via, "epochs": a.epochs, "threads": a.threads,
+                              "batch": a.batchSize, "optimizer": a.optimizer, "lr": a.lr]
+    let clock = ContinuousClock()
+    var samples = 0
+    var loss = Double.nan, accuracy = Double.nan
+    var wall = 0.0
+    if a.via == "profile" {
+        out.merge(try profileSteps(a)) { _, new in new }
+    } else if a.via == "swift" {
+        try TensorRuntime.setThreads(a.threads)
+        let data = try trainData(a.workload)
+        let model = try trainModel(a.workload)
+        let optimizer: any Optimizer = a.optimizer == "sgd" ? try SGD(lr: a.lr) : try Adam(lr: a.lr)
+        let start = clock.now
+        let run = try fit(model, on: data, optimizer: optimizer, options: FitOptions(epochs: a.epochs, batchSize: a.batchSize))
+        wall = seconds(clock.now - start)
+        samples = run.steps.reduce(0) { $0 + $1.samples }
+        loss = run.epochs.last?.loss ?? .nan
+        accuracy = run.epochs.last?.accuracy ?? .nan
+    } else {
+        let cells = CellRunner()
+        let plan = trainCells(a)
+        for c in plan.setup { try cells.run(c) }
+        let start = clock.now
+        try cells.run(plan.fit)
+        wall = seconds(clock.now - start)
+        cells.display.text = ""
+        try cells.run("print(run.stepCount, run.loss ?? -1, run.accuracy ?? -1, data.count)")
+        let fields = cells.display.text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Double(String($0)) }
+        guard fields.count == 4 else { throw BenchError(description: "unexpected cell output '\(cells.display.text)'") }
+        loss = fields[1]
+        accuracy = fields[2]
+        samples = Int(fields[3]) * a.epochs
     }
-    if let data = try? JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]) {
-        print(String(decoding: data, as: UTF8.self))
-    }
-    return out["error"] == nil ? 0 : 1
+    out["samples"] = samples
+    out["seconds"] = wall
+    out["samples_per_second"] = wall > 0 ? Double(samples) / wall : 0
+    out["final_loss"] = loss.isFinite ? loss : -1
+    out["final_accuracy"] = accuracy.isFinite ? accuracy : -1
+    out["vmhwm_kib"] = procStatusKiB("VmHWM")
+    out["maxrss_kib"] = maxRSSKiB()
+    return out
 }
