@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from workers import run_json, status_kib
+
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "notebooks" / "data" / "corpus.txt"
 
@@ -35,22 +37,6 @@ ATTN_LENGTHS = [256, 1024, 4096]
 ATTN_KERNELS = ["full", "tiled", "linear", "local"]
 TARGET_RSS = 0.3
 PEAK_GFLOPS = 320.0
-
-
-def peak_rss_kib() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
-
-
-def rss_kib() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def train_flops_per_token(c: dict, params: int) -> float:
@@ -140,7 +126,7 @@ def torch_worker(a) -> dict:
         q, k, v, g = (torch.randn(b, h, t, d, generator=gen) for _ in range(4))
         for x in (q, k, v):
             x.requires_grad_(True)
-        before = rss_kib()
+        before = status_kib("VmRSS")
         times = []
         for i in range(a.repeats + 1):  # one warm-up, as koan-bench's median()
             start = time.perf_counter()
@@ -150,7 +136,7 @@ def torch_worker(a) -> dict:
                 times.append(time.perf_counter() - start)
         times.sort()
         out.update(kernel="sdpa", length=t, seconds=times[len(times) // 2], rss_before_kib=before)
-        out["vmhwm_kib"] = peak_rss_kib()
+        out["vmhwm_kib"] = status_kib("VmHWM")
         return out
     c = CONFIGS[a.config]
     out["config"] = a.config
@@ -218,19 +204,7 @@ def torch_worker(a) -> dict:
         wall = time.perf_counter() - start
         out.update(prompt=len(prompt), tokens=len(new), cache=a.cache == "on", seconds=wall,
                    tokens_per_second=len(new) / wall, first_tokens=new[:8])
-    out["vmhwm_kib"] = peak_rss_kib()
-    return out
-
-
-def run_json(cmd: list[str], notes: list[str]) -> dict | None:
-    """The JSON line a run prints, or None (noted) when it failed."""
-    p = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
-    lines = [l for l in p.stdout.splitlines() if l.startswith("{")]
-    out = json.loads(lines[-1]) if lines else {"error": f"exit {p.returncode}: {p.stdout[-400:]}{p.stderr[-400:]}"}
-    if "error" in out:
-        notes.append(f"{' '.join(Path(x).name if i == 0 else x for i, x in enumerate(cmd[:8]))} ... failed: "
-                     f"{str(out['error']).splitlines()[0][:200]}")
-        return None
+    out["vmhwm_kib"] = status_kib("VmHWM")
     return out
 
 
@@ -265,8 +239,8 @@ def main() -> int:
         sys.exit(f"{args.bench_bin} not found: swift build -c release --scratch-path .build-release --product koan-bench")
     parts = set(args.only.split(",")) if args.only else {"train", "generate", "attention"}
     th = ["--threads", str(args.threads)]
-    koan = lambda extra: run_json([args.bench_bin, "gpt"] + extra + th, notes)  # noqa: E731
-    torch = lambda extra: run_json([sys.executable, __file__, "--torch-worker"] + extra + th, notes)  # noqa: E731
+    koan = lambda extra: run_json([args.bench_bin, "gpt"] + extra + th, notes, cwd=REPO)  # noqa: E731
+    torch = lambda extra: run_json([sys.executable, __file__, "--torch-worker"] + extra + th, notes, cwd=REPO)  # noqa: E731
     notes: list[str] = []
     results: list[dict] = []
 

@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from workers import run_json, status_kib
+
 REPO = Path(__file__).resolve().parent.parent
 DIGITS = REPO / "Sources" / "KoanData" / "Resources" / "digits.npz"
 
@@ -32,14 +34,6 @@ WORKLOADS = [
 ]
 TARGET_RSS = 0.3  # Koan peak RSS ≤ 0.3 × PyTorch's
 BATCH = 64
-
-
-def peak_rss_kib() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
 
 
 def torch_worker(workload: str, epochs: int, threads: int, batch: int, optimizer: str, lr: float) -> dict:
@@ -95,22 +89,8 @@ def torch_worker(workload: str, epochs: int, threads: int, batch: int, optimizer
     wall = time.perf_counter() - start
     return {"workload": workload, "via": "torch", "epochs": epochs, "threads": threads, "batch": batch,
             "samples": n * epochs, "seconds": wall, "samples_per_second": n * epochs / wall,
-            "final_loss": loss_sum / n, "final_accuracy": correct / n, "vmhwm_kib": peak_rss_kib(),
+            "final_loss": loss_sum / n, "final_accuracy": correct / n, "vmhwm_kib": status_kib("VmHWM"),
             "torch": torch.__version__}
-
-
-def run_json(cmd: list[str], notes: list[str] | None = None) -> dict | None:
-    """The JSON line a run prints. A failed run stops the script, or with `notes` is noted
-    there and gives None (its columns print as n/a)."""
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    lines = [l for l in p.stdout.splitlines() if l.startswith("{")]
-    out = json.loads(lines[-1]) if lines else {"error": f"exit {p.returncode}: {p.stdout}{p.stderr}"}
-    if "error" in out:
-        if notes is None:
-            raise SystemExit(f"{' '.join(cmd)} failed: {out['error']}")
-        notes.append(f"{' '.join(cmd[1:4])} ... failed: {out['error'].splitlines()[0]}")
-        return None
-    return out
 
 
 def main() -> int:
