@@ -62,17 +62,11 @@ extension Tokenizer {
         guard size >= specialTokens.count + 256 else {
             throw TokenizerError.invalidArgument("vocab \(size) is smaller than the \(specialTokens.count) special tokens + 256 bytes")
         }
-        var vocab: [String] = []
-        var ids: [TokenKey: Int] = [:]
-        func add(_ s: String) -> Int {
-            if let i = ids[tokenKey(s)] { return i }
-            vocab.append(s); ids[tokenKey(s)] = vocab.count - 1
-            return vocab.count - 1
-        }
-        for s in specialTokens { _ = add(s) }
-        for u in ByteLevelTable.byteToScalar.sorted(by: { $0.value < $1.value }) { _ = add(String(Character(u))) }
+        var v = Vocabulary()
+        for s in specialTokens { _ = v.add(s) }
+        for u in ByteLevelTable.byteToScalar.sorted(by: { $0.value < $1.value }) { _ = v.add(String(Character(u))) }
         var byteId = [Int](repeating: 0, count: 256)
-        for b in 0..<256 { byteId[b] = ids[[ByteLevelTable.byteToScalar[b].value]] ?? 0 }
+        for b in 0..<256 { byteId[b] = v.ids[[ByteLevelTable.byteToScalar[b].value]] ?? 0 }
 
         // Count words (pre-tokens as byte strings).
         let scalars = Array(text.unicodeScalars)
@@ -90,10 +84,10 @@ extension Tokenizer {
             }
         }
 
-        let merges = learnMerges(words: &words, counts: counts, size: size, minFrequency: minFrequency, add: add,
-                                 join: { vocab[$0] + vocab[$1] }, vocabCount: { vocab.count })
-        let added = specialTokens.compactMap { s in ids[tokenKey(s)].map { AddedToken(id: $0, content: s, special: true) } }
-        let model = try BPEModel(vocab: vocab, merges: merges, unkToken: nil, ignoreMerges: false)
+        let merges = learnMerges(words: &words, counts: counts, size: size, minFrequency: minFrequency, vocabulary: &v,
+                                 join: { $0 + $1 })
+        let added = specialTokens.compactMap { s in v.ids[tokenKey(s)].map { AddedToken(id: $0, content: s, special: true) } }
+        let model = try BPEModel(vocab: v.tokens, merges: merges, unkToken: nil, ignoreMerges: false)
         return Tokenizer(model: .bpe(model), normalizer: nil, preTokenizer: .byteLevel(addPrefixSpace: false, useRegex: true),
                          postProcessor: nil, decoder: .byteLevel, addedTokens: added, padding: nil, truncation: nil)
     }
@@ -133,45 +127,51 @@ extension Tokenizer {
             }
         }
 
-        var vocab: [String] = []
-        var ids: [TokenKey: Int] = [:]
-        func add(_ s: String) -> Int {
-            if let i = ids[tokenKey(s)] { return i }
-            vocab.append(s); ids[tokenKey(s)] = vocab.count - 1
-            return vocab.count - 1
-        }
-        for t in specialTokens { _ = add(t) }
+        var v = Vocabulary()
+        for t in specialTokens { _ = v.add(t) }
         // The alphabet: word-initial characters, then continuations (`##c`), each sorted.
         let initial = Set(wordScalars.compactMap { $0.first?.value }).sorted()
         let inner = Set(wordScalars.flatMap { $0.dropFirst().map(\.value) }).sorted()
-        for v in initial { if let u = Unicode.Scalar(v) { _ = add(String(Character(u))) } }
-        for v in inner { if let u = Unicode.Scalar(v) { _ = add("##" + String(Character(u))) } }
-        guard vocab.count <= size else {
-            throw TokenizerError.invalidArgument("vocab \(size) is smaller than the \(specialTokens.count) special tokens + \(vocab.count - specialTokens.count) characters of the text")
+        for c in initial { if let u = Unicode.Scalar(c) { _ = v.add(String(Character(u))) } }
+        for c in inner { if let u = Unicode.Scalar(c) { _ = v.add("##" + String(Character(u))) } }
+        guard v.tokens.count <= size else {
+            throw TokenizerError.invalidArgument("vocab \(size) is smaller than the \(specialTokens.count) special tokens + \(v.tokens.count - specialTokens.count) characters of the text")
         }
         var words: [[Int]] = wordScalars.map { scalars in
-            scalars.enumerated().map { k, u in add((k == 0 ? "" : "##") + String(Character(u))) }
+            scalars.enumerated().map { k, u in v.add((k == 0 ? "" : "##") + String(Character(u))) }
         }
-        _ = learnMerges(words: &words, counts: counts, size: size, minFrequency: minFrequency, add: add,
-                        join: { a, b in
-                            let right = vocab[b]
-                            return vocab[a] + (right.hasPrefix("##") ? String(right.dropFirst(2)) : right)
-                        }, vocabCount: { vocab.count })
-        let model = WordPieceModel(vocab: vocab, unkToken: "[UNK]", prefix: "##", maxInputCharsPerWord: 100)
-        let added = specialTokens.compactMap { s in ids[tokenKey(s)].map { AddedToken(id: $0, content: s, special: true) } }
-        let cls = ids[tokenKey("[CLS]")] ?? 0, sep = ids[tokenKey("[SEP]")] ?? 0
+        _ = learnMerges(words: &words, counts: counts, size: size, minFrequency: minFrequency, vocabulary: &v,
+                        join: { left, right in left + (right.hasPrefix("##") ? String(right.dropFirst(2)) : right) })
+        let model = WordPieceModel(vocab: v.tokens, unkToken: "[UNK]", prefix: "##", maxInputCharsPerWord: 100)
+        let added = specialTokens.compactMap { s in v.ids[tokenKey(s)].map { AddedToken(id: $0, content: s, special: true) } }
+        let cls = v.ids[tokenKey("[CLS]")] ?? 0, sep = v.ids[tokenKey("[SEP]")] ?? 0
         return Tokenizer(model: .wordPiece(model), normalizer: normalizer, preTokenizer: .bert,
                          postProcessor: .bert(cls: ("[CLS]", cls), sep: ("[SEP]", sep)),
                          decoder: .wordPiece(prefix: "##", cleanup: true), addedTokens: added, padding: nil, truncation: nil)
     }
 }
 
+/// A vocabulary being built by a trainer: tokens in id order and the id of each.
+struct Vocabulary {
+    private(set) var tokens: [String] = []
+    private(set) var ids: [TokenKey: Int] = [:]
+
+    /// The id of `token`, added at the end when new.
+    mutating func add(_ token: String) -> Int {
+        let key = tokenKey(token)
+        if let i = ids[key] { return i }
+        tokens.append(token)
+        ids[key] = tokens.count - 1
+        return tokens.count - 1
+    }
+}
+
 /// Learns merges on `words` (symbol ids, each word with its count) until the vocabulary has
 /// `size` entries or no pair occurs `minFrequency` times: the most frequent pair first, ties to
-/// the smaller (left, right) ids, as Hugging Face's `BpeTrainer`. `add` registers a new token
-/// (returning its id; `vocabCount` is read through it) and `join` spells the merge of two ids.
+/// the smaller (left, right) ids, as Hugging Face's `BpeTrainer`. Merged tokens are added to
+/// `vocabulary`, spelled by `join` from the two tokens merged.
 func learnMerges(words: inout [[Int]], counts: [Int], size: Int, minFrequency: Int,
-                 add: (String) -> Int, join: (Int, Int) -> String, vocabCount: () -> Int) -> [(Int, Int)] {
+                 vocabulary: inout Vocabulary, join: (String, String) -> String) -> [(Int, Int)] {
     // Pair statistics (overlapping occurrences count, as in `tokenizers`).
     var pairCount: [Int: Int] = [:]
     var wherePair: [Int: Set<Int>] = [:]
@@ -186,12 +186,12 @@ func learnMerges(words: inout [[Int]], counts: [Int], size: Int, minFrequency: I
     var heap = Heap<(count: Int, pair: Int)>(before: { x, y in x.count != y.count ? x.count > y.count : x.pair < y.pair })
     for (key, c) in pairCount where c > 0 { heap.push((c, key)) }
     var merges: [(Int, Int)] = []
-    while vocabCount() < size, let top = heap.pop() {
+    while vocabulary.tokens.count < size, let top = heap.pop() {
         let current = pairCount[top.pair] ?? 0
         if top.count != current { if current > 0 { heap.push((current, top.pair)) }; continue }
         if top.count < 1 || top.count < minFrequency { break }
         let a = top.pair >> 32, b = top.pair & 0xFFFF_FFFF
-        let newId = add(join(a, b))
+        let newId = vocabulary.add(join(vocabulary.tokens[a], vocabulary.tokens[b]))
         merges.append((a, b))
         var touched = Set<Int>()
         for w in wherePair[top.pair] ?? [] {
