@@ -3,32 +3,46 @@ import KoanMarkup
 import KoanPlot
 import KoanTrain
 
-// The one live display of a `fit`: a progress line and a loss chart, shown once and then
-// updated in place (display_data + update_display_data with one display_id in Jupyter, a
-// redrawn line in `koan repl`, the final state in `koan run`), at most four times a second.
-
-final class FitDisplay {
+/// One output that a long call (`fit`, `generate`) shows and then updates in place:
+/// display_data + update_display_data with one display_id in Jupyter, a redrawn line in
+/// `koan repl`, the final state in `koan run`. Updates closer than `interval` to the last one
+/// are dropped before their bundle is even built; the final one is always drawn.
+final class LiveDisplay {
     private let display: Display
     private let id: String
+    private let interval: Duration
     private var shown = false
-    private var lastDraw = -Double.infinity
+    private var lastDraw: ContinuousClock.Instant?
     nonisolated(unsafe) private static var counter = 0
 
-    init(_ display: Display) {
+    init(_ display: Display, kind: String, interval: Duration) {
         self.display = display
-        FitDisplay.counter += 1
-        id = "koan-fit-\(getpid())-\(FitDisplay.counter)"
+        self.interval = interval
+        LiveDisplay.counter += 1
+        id = "koan-\(kind)-\(getpid())-\(LiveDisplay.counter)"
     }
 
-    /// Draws `progress` unless the last drawing was under 0.25 s ago; the final report
-    /// (the run has stopped) is always drawn.
-    func update(_ progress: FitProgress) {
-        let now = monotonicClock()
-        let final = progress.stopReason != .running
-        guard final || now - lastDraw >= 0.25 else { return }
+    func update(final: Bool, _ bundle: () -> MimeBundle) {
+        let now = ContinuousClock.now
+        if !final, let last = lastDraw, now - last < interval { return }
         lastDraw = now
-        display.show(bundle(progress), displayID: id, update: shown)
+        display.show(bundle(), displayID: id, update: shown)
         shown = true
+    }
+}
+
+// The live display of a `fit`: a progress line and a loss chart, at most four times a second.
+
+final class FitDisplay {
+    private let live: LiveDisplay
+
+    init(_ display: Display) {
+        live = LiveDisplay(display, kind: "fit", interval: .milliseconds(250))
+    }
+
+    /// Draws `progress` (the final report, once the run has stopped, always).
+    func update(_ progress: FitProgress) {
+        live.update(final: progress.stopReason != .running) { bundle(progress) }
     }
 
     private func bundle(_ p: FitProgress) -> MimeBundle {
@@ -50,7 +64,9 @@ final class FitDisplay {
         var series = [Series(name: "loss", x: sampled.map { Double($0.step) }, y: sampled.map(\.loss))]
         let validated = run.epochs.filter { $0.validationLoss != nil }
         if !validated.isEmpty {
-            let ends = validated.map { e in Double(run.steps.last(where: { $0.epoch == e.epoch })?.step ?? 0) }
+            var lastStep: [Int: Int] = [:]   // epoch → its last step, in one pass
+            for s in run.steps { lastStep[s.epoch] = s.step }
+            let ends = validated.map { Double(lastStep[$0.epoch] ?? 0) }
             series.append(Series(name: "val_loss", x: ends, y: validated.map { $0.validationLoss ?? .nan }, kind: .line))
         }
         var figure = Figure(series: series, xLabel: "step", yLabel: "loss")
@@ -89,19 +105,8 @@ final class FitDisplay {
         return parts.joined(separator: " · ")
     }
 
-    static func fixed(_ x: Double, _ digits: Int) -> String {
-        guard x.isFinite else { return "\(x)" }
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let r = (abs(x) * scale).rounded() / scale
-        var s = "\(Int(r))"
-        if digits > 0 {
-            var frac = "\(Int(((r - r.rounded(.down)) * scale).rounded()))"
-            while frac.count < digits { frac = "0" + frac }
-            s += "." + frac
-        }
-        return (x < 0 && r != 0 ? "-" : "") + s
-    }
+    /// `x` with `digits` decimals, as Python's `format(x, '.Nf')`.
+    static func fixed(_ x: Double, _ digits: Int) -> String { PyFormat.fixed(x, digits: digits) }
 
     /// Three significant digits: 0.00271, 3e-06 → "3.00e-06", 12.5.
     static func significant(_ x: Double) -> String {
@@ -134,10 +139,4 @@ final class FitDisplay {
         if s < 3600 { return "\(s / 60)m \(s % 60)s" }
         return "\(s / 3600)h \(s / 60 % 60)m"
     }
-}
-
-func monotonicClock() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }

@@ -1,4 +1,3 @@
-import Glibc
 import KoanAutograd
 import KoanMarkup
 import KoanNN
@@ -49,40 +48,17 @@ private func positionOption(_ v: Value) throws -> PositionalEncoding {
     }
 }
 
-/// The stream of one `generate`: the prompt and the text so far, in one display updated in
-/// place at most ten times a second (and once at the end).
-private final class GenerationDisplay {
-    let display: Display
-    let id: String
-    var shown = false
-    var last = -Double.infinity
-    nonisolated(unsafe) static var counter = 0
-    init(_ display: Display) {
-        self.display = display
-        GenerationDisplay.counter += 1
-        id = "koan-generate-\(getpid())-\(GenerationDisplay.counter)"
-    }
-    func show(_ text: String, final: Bool) {
-        let now = monotonicClock()
-        guard final || now - last >= 0.1 else { return }
-        last = now
-        let html = "<pre style=\"white-space: pre-wrap\">\(htmlEscaped(text))</pre>"
-        display.show(MimeBundle(["text/plain": .text(text), "text/html": .text(html)]), displayID: id, update: shown)
-        shown = true
-    }
-}
-
 func registerLanguageModelFunctions(_ r: Registry) {
     r.function("GPT(vocab: Int, context: Int, dim: Int, heads: Int, layers: Int, attention: AttentionKernel = .full, position: PositionalEncoding = .learned, shareLayers: Bool = false, dropout: Double = 0, seed: Int? = nil) -> Module",
                "A GPT-2-style decoder: token and position embeddings, pre-LayerNorm blocks of causal attention and a GELU MLP, a final LayerNorm and a head tied to the token embedding; GPT-2 initialisation. attention: .full, .tiled(block:), .local(window:globalTokens:), .linear; position: .learned, .sinusoidal, .rope, .alibi; shareLayers: one block reused for every layer (ALBERT).") { a, ctx in
-        let key: RandomKey = a[9].isNil ? ctx.runtime.random.next() : RandomKey(seed: UInt64(bitPattern: Int64(try a[9].asInt())))
+        let key = try layerKey(a[9], ctx)
         return .object(ModuleObject(try GPT(vocab: try a[0].asInt(), context: try a[1].asInt(), dim: try a[2].asInt(), heads: try a[3].asInt(),
                                             layers: try a[4].asInt(), attention: try attentionOption(a[5]), position: try positionOption(a[6]),
                                             shareLayers: try a[7].asBool(), dropout: try a[8].asDouble(), key: key)))
     }
     r.function("BERT(vocab: Int, dim: Int, heads: Int, layers: Int, intermediate: Int? = nil, maxPositions: Int = 512, seed: Int? = nil) -> Module",
                "A BERT encoder (post-LayerNorm, GELU) with Hugging Face's parameter paths; intermediate defaults to 4 × dim.") { a, ctx in
-        let key: RandomKey = a[6].isNil ? ctx.runtime.random.next() : RandomKey(seed: UInt64(bitPattern: Int64(try a[6].asInt())))
+        let key = try layerKey(a[6], ctx)
         let dim = try a[1].asInt()
         return .object(ModuleObject(try BERT(vocab: try a[0].asInt(), dim: dim, heads: try a[2].asInt(), layers: try a[3].asInt(),
                                              intermediate: a[4].isNil ? 4 * dim : try a[4].asInt(), maxPositions: try a[5].asInt(), key: key)))
@@ -108,7 +84,12 @@ func registerLanguageModelFunctions(_ r: Registry) {
         if promptIDs.count > gpt.context {
             ctx.display.write("note: the prompt has \(promptIDs.count) tokens; the first \(promptIDs.count - gpt.context) are dropped to fit the context of \(gpt.context)\n", to: .stderr)
         }
-        let live = GenerationDisplay(ctx.display)
+        // The prompt and the text so far, in one display updated at most ten times a second;
+        // the text is decoded only when it is drawn.
+        let live = LiveDisplay(ctx.display, kind: "generate", interval: .milliseconds(100))
+        func bundle(_ text: String) -> MimeBundle {
+            MimeBundle(["text/plain": .text(text), "text/html": .text("<pre style=\"white-space: pre-wrap\">\(htmlEscaped(text))</pre>")])
+        }
         var generated: [Int] = []
         let cancellation = ctx.runtime.cancellation
         _ = try generateDetailed(
@@ -117,11 +98,11 @@ func registerLanguageModelFunctions(_ r: Registry) {
                 seed: UInt64(bitPattern: Int64(try a[6].asInt())), stop: stop, useCache: try a[8].asBool(),
                 onToken: { id in
                     generated.append(id)
-                    live.show(prompt + tok.decode(generated), final: false)
+                    live.update(final: false) { bundle(prompt + tok.decode(generated)) }
                 },
                 isCancelled: { cancellation.isCancelled })
         let text = prompt + tok.decode(generated)
-        live.show(text, final: true)
+        live.update(final: true) { bundle(text) }
         return .string(text)
     })
 

@@ -103,11 +103,7 @@ extension Interpreter {
     static func format(_ d: Duration) -> String {
         let (seconds, attoseconds) = d.components
         let total = Double(seconds) + Double(attoseconds) / 1e18
-        func fixed(_ x: Double) -> String {
-            let hundredths = Int((x * 100).rounded())
-            let frac = hundredths % 100
-            return "\(hundredths / 100).\(frac < 10 ? "0" : "")\(frac)"
-        }
+        func fixed(_ x: Double) -> String { PyFormat.fixed(x, digits: 2) }
         if total >= 1 { return "\(fixed(total)) s" }
         if total >= 1e-3 { return "\(fixed(total * 1e3)) ms" }
         return "\(fixed(total * 1e6)) µs"

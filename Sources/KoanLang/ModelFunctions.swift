@@ -83,7 +83,7 @@ extension Value {
 }
 
 /// The key for a layer's initial weights: `seed:` when given, else the workspace's stream.
-private func layerKey(_ seed: Value, _ ctx: CallContext) throws -> RandomKey {
+func layerKey(_ seed: Value, _ ctx: CallContext) throws -> RandomKey {
     if case .int(let s) = seed { return RandomKey(seed: UInt64(bitPattern: Int64(s))) }
     return ctx.runtime.random.next()
 }

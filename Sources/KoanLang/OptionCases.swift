@@ -19,13 +19,7 @@ enum OptionCase {
         switch matchArguments(params.map(\.shape), o.arguments) {
         case .failure(let fault): throw Fault(fault.kind, "in .\(name)(...): \(fault.message)")
         case .success(let plan):
-            let values = zip(plan, params).map { source, param -> Value in
-                switch source {
-                case .argument(let i): return o.arguments[i].value
-                case .variadic(let idx): return .array(idx.map { o.arguments[$0].value })
-                case .defaultValue: return param.defaultValue ?? .null
-                }
-            }
+            let values = fillArguments(plan, params, o.arguments)
             return (name, values)
         }
     }

@@ -294,12 +294,18 @@ final class Runtime {
     }
 
     func fill(_ plan: [ArgumentSource], _ params: [ParamSpec], _ args: [Argument]) -> [Value] {
-        zip(plan, params).map { source, param in
-            switch source {
-            case .argument(let i): return args[i].value
-            case .variadic(let idx): return .array(idx.map { args[$0].value })
-            case .defaultValue: return param.defaultValue ?? .null
-            }
+        fillArguments(plan, params, args)
+    }
+}
+
+/// The value of each parameter under a matched plan: its argument, its variadic arguments, or
+/// its default (`nil` when the signature's default is not a literal).
+func fillArguments(_ plan: [ArgumentSource], _ params: [ParamSpec], _ args: [Argument]) -> [Value] {
+    zip(plan, params).map { source, param in
+        switch source {
+        case .argument(let i): return args[i].value
+        case .variadic(let idx): return .array(idx.map { args[$0].value })
+        case .defaultValue: return param.defaultValue ?? .null
         }
     }
 }

@@ -58,7 +58,7 @@ final class RunObject: KoanObject {
         let widths = names.indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
         for row in rows {
             lines.append(zip(row, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }
-                .joined(separator: "  ").trimmingSpacesAtEnd)
+                .joined(separator: "  ").trimmingSpaces)
         }
         return lines.joined(separator: "\n")
     }
@@ -75,14 +75,6 @@ final class RunObject: KoanObject {
         }
         if let figure = FitDisplay.chart(run) { html += "<div>\(figure.svg())</div>" }
         return ["text/html": .text(html + "</div>")]
-    }
-}
-
-private extension String {
-    var trimmingSpacesAtEnd: String {
-        var s = Substring(self)
-        while s.last == " " { s = s.dropLast() }
-        return String(s)
     }
 }
 

@@ -95,8 +95,12 @@ func inEvalMode<R>(_ model: Module, _ body: () throws -> R) throws -> R {
 public func evaluate(_ model: Module, on data: Dataset, batchSize: Int = 256, loss: TrainingLoss = .automatic) throws -> Evaluation {
     guard data.count > 0 else { throw TrainError.emptyDataset(data.name) }
     guard batchSize > 0 else { throw TrainError.invalidOption(name: "batchSize", reason: "must be at least 1, got \(batchSize)") }
-    let lossFn = try LossFunction(loss, for: data)
-    return try inEvalMode(model) {
+    return try evaluate(model, on: data, batchSize: batchSize, lossFn: try LossFunction(loss, for: data))
+}
+
+/// `evaluate` with a loss already resolved against `data` (fit's validation, every epoch).
+func evaluate(_ model: Module, on data: Dataset, batchSize: Int, lossFn: LossFunction) throws -> Evaluation {
+    try inEvalMode(model) {
         var lossSum = 0.0, correct = 0
         for (x, y) in try data.batches(batchSize) {
             let out = try model(Tensor(x))

@@ -70,10 +70,14 @@ struct Trainer {
     let observer: ((FitProgress) -> Void)?
     let isCancelled: () -> Bool
     let lossFn: LossFunction
+    /// The loss resolved against the validation data (checked before the first step).
     let validationLoss: LossFunction?
     let started = monotonicSeconds()
     let stepsAtStart: Int
+    let samplesAtStart: Int
     let secondsAtStart: Double
+    /// The parameters the steps update (what is frozen cannot change while the loop runs).
+    let trainable: [(path: String, parameter: Parameter)]
 
     init(run: Run, observer: ((FitProgress) -> Void)?, isCancelled: @escaping () -> Bool) throws {
         self.run = run
@@ -82,7 +86,9 @@ struct Trainer {
         lossFn = try LossFunction(run.options.loss, for: run.data)
         validationLoss = try run.options.validation.map { try LossFunction(run.options.loss, for: $0) }
         stepsAtStart = run.stepCount
+        samplesAtStart = run.sampleCount
         secondsAtStart = run.seconds
+        trainable = run.model.parameterSlots.filter { $0.parameter.isTrainable }
     }
 
     private enum Outcome {
@@ -163,7 +169,6 @@ struct Trainer {
         case .float16: .float16
         }
         let scale = run.scaler?.scale ?? 1
-        let trainable = model.parameterSlots.filter { $0.parameter.isTrainable }
         var grads: [String: NDArray] = [:]
         var lossSum = 0.0, correct = 0
 
@@ -226,6 +231,7 @@ struct Trainer {
         run.epochLossSum += lossSum * Double(n)
         run.epochCorrect += correct
         run.epochSamples += n
+        run.sampleCount += n
         run.epochLabels += group.reduce(0) { $0 + $1.y.count }
         return .done(StepRecord(step: run.stepCount + 1, epoch: run.epochIndex + 1, loss: lossSum,
                                 learningRate: lr, gradNorm: norm, samples: n))
@@ -240,8 +246,8 @@ struct Trainer {
                                  validationLoss: nil, validationAccuracy: nil,
                                  learningRate: run.steps.last?.learningRate ?? run.baseLearningRate,
                                  seconds: monotonicSeconds() - run.epochStart)
-        if let validation = run.options.validation, run.stopReason == .running {
-            let result = try evaluate(run.model, on: validation, batchSize: max(256, run.options.batchSize), loss: run.options.loss)
+        if let validation = run.options.validation, let validationLoss {
+            let result = try evaluate(run.model, on: validation, batchSize: max(256, run.options.batchSize), lossFn: validationLoss)
             record.validationLoss = result.loss
             record.validationAccuracy = result.accuracy
         }
@@ -255,13 +261,13 @@ struct Trainer {
             run.bestEpoch = epoch
             run.epochsWithoutImprovement = 0
             if run.options.earlyStopping?.restoreBest == true {
-                run.bestWeights = snapshot(run.model)
+                run.bestWeights = WeightSnapshot(run.model)
             }
         } else {
             run.epochsWithoutImprovement += 1
         }
         if let early = run.options.earlyStopping, run.epochsWithoutImprovement >= early.patience {
-            if early.restoreBest, let best = run.bestWeights { try restore(run.model, best) }
+            if early.restoreBest, let best = run.bestWeights { try best.restore(into: run.model) }
             run.stopReason = .earlyStopping(epoch: epoch, best: run.bestEpoch ?? epoch)
         }
         if let policy = run.options.checkpoint, epoch % policy.every == 0, run.stopReason == .running {
@@ -275,7 +281,7 @@ struct Trainer {
         let now = monotonicSeconds()
         let thisCall = now - started
         let stepsDone = run.stepCount - stepsAtStart
-        let samples = run.steps.suffix(stepsDone).reduce(0) { $0 + $1.samples }
+        let samples = run.sampleCount - samplesAtStart
         let perStep = stepsDone > 0 ? thisCall / Double(stepsDone) : nil
         observer(FitProgress(
             run: run, step: run.stepCount, totalSteps: run.totalSteps,
@@ -291,18 +297,17 @@ struct Trainer {
 
 /// The parameters and buffers of a model by path (arrays are shared copy-on-write; the
 /// optimizer writes fresh arrays, so a snapshot stays as it was).
-func snapshot(_ model: Module) -> [String: NDArray] {
-    var out: [String: NDArray] = [:]
-    for (path, slot) in model.parameterSlots { out[path] = slot.value.data }
-    for (path, slot) in model.bufferSlots { out["buffer:" + path] = slot.value.data }
-    return out
-}
+struct WeightSnapshot {
+    let parameters: [String: NDArray]
+    let buffers: [String: NDArray]
 
-func restore(_ model: Module, _ saved: [String: NDArray]) throws {
-    var parameters: [String: NDArray] = [:], buffers: [String: NDArray] = [:]
-    for (key, value) in saved {
-        if key.hasPrefix("buffer:") { buffers[String(key.dropFirst(7))] = value } else { parameters[key] = value }
+    init(_ model: Module) {
+        parameters = Dictionary(model.parameterSlots.map { ($0.path, $0.parameter.value.data) }, uniquingKeysWith: { a, _ in a })
+        buffers = Dictionary(model.bufferSlots.map { ($0.path, $0.parameter.value.data) }, uniquingKeysWith: { a, _ in a })
     }
-    try model.update(parameters: parameters)
-    try model.update(buffers: buffers)
+
+    func restore(into model: Module) throws {
+        try model.update(parameters: parameters)
+        try model.update(buffers: buffers)
+    }
 }

@@ -77,6 +77,8 @@ public final class Run: @unchecked Sendable {
     public internal(set) var stopReason: StopReason = .running
     /// The epoch with the lowest monitored loss so far (1-based).
     public internal(set) var bestEpoch: Int?
+    /// Samples consumed by finished steps (all resumptions together).
+    public internal(set) var sampleCount = 0
     /// Wall-clock seconds spent training (all resumptions together).
     public internal(set) var seconds: Double = 0
     /// Paths of the checkpoints written and still kept, oldest first.
@@ -88,7 +90,7 @@ public final class Run: @unchecked Sendable {
     var epochLossSum = 0.0, epochCorrect = 0, epochSamples = 0, epochLabels = 0
     var epochStart = 0.0
     var bestMonitored = Double.infinity
-    var bestWeights: [String: NDArray]?
+    var bestWeights: WeightSnapshot?
     var epochsWithoutImprovement = 0
     var scaler: LossScaler?
 

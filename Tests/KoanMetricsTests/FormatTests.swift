@@ -1,5 +1,6 @@
 import XCTest
 @testable import KoanMetrics
+import KoanMarkup
 
 final class FormatTests: XCTestCase {
     /// Expected strings are Python's `format(value, '.Nf')`.

@@ -1,7 +1,10 @@
-/// Python-compatible text formatting helpers (no Foundation).
-enum PyFormat {
+/// Python-compatible text formatting helpers (no Foundation), for text that must match
+/// Python's byte for byte (scikit-learn's reports) and for any fixed-point number Koan prints.
+///
+///     PyFormat.fixed(2.675, digits: 2)   // "2.67" (the binary value is below 2.675)
+public enum PyFormat {
     /// `format(x, '.{digits}f')`: correctly rounded (half-even on exact ties) from the exact binary value.
-    static func fixed(_ x: Double, digits: Int) -> String {
+    public static func fixed(_ x: Double, digits: Int) -> String {
         if x.isNaN { return "nan" }
         if x.isInfinite { return x < 0 ? "-inf" : "inf" }
         let sign = x.sign == .minus ? "-" : ""
@@ -80,14 +83,14 @@ enum PyFormat {
     }
 
     /// `'{:>{width}}'.format(s)`: right-align by Unicode scalar count (Python `len`).
-    static func right(_ s: String, _ width: Int) -> String {
+    public static func right(_ s: String, _ width: Int) -> String {
         let count = s.unicodeScalars.count
         if count >= width { return s }
         return String(repeating: " ", count: width - count) + s
     }
 
     /// Python `len(s)` (Unicode scalars).
-    static func length(_ s: String) -> Int { s.unicodeScalars.count }
+    public static func length(_ s: String) -> Int { s.unicodeScalars.count }
 }
 
 /// Minimal arbitrary-precision unsigned integer in base 10^9, for exact decimal expansion.
