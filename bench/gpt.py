@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from workers import run_json, status_kib
+from workers import finish, run_json, status_kib
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "notebooks" / "data" / "corpus.txt"
@@ -343,11 +343,7 @@ def main() -> int:
                 continue
             kr, tr = k["vmhwm_kib"] / 1024, t["vmhwm_kib"] / 1024
             print(f"{label:<24} {kr:>8.1f} {tr:>8.1f} {kr / tr:>9.2f}× {'≤' + str(TARGET_RSS):>7} {'ok' if kr <= TARGET_RSS * tr else 'MISS'}")
-    for note in notes:
-        print("note:", note)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+    finish(notes, results, args.json)
     return 0
 
 

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from workers import run_json, status_kib
+from workers import finish, run_json, status_kib
 
 REPO = Path(__file__).resolve().parent.parent
 DIGITS = REPO / "Sources" / "KoanData" / "Resources" / "digits.npz"
@@ -160,11 +160,7 @@ def main() -> int:
     for name, what, *_ in rows:
         print(f"{name}: {what}, batch {BATCH}, shuffled every epoch")
     print("loss = mean training loss of the last epoch; the RSS target is checked on the cell column (swift when n/a).")
-    for note in notes:
-        print("note:", note)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+    finish(notes, results, args.json)
     return 0
 
 

@@ -29,3 +29,12 @@ def run_json(cmd: list[str], notes: list[str] | None = None, cwd: str | Path | N
         notes.append(f"{shown} ... failed: {str(out['error']).splitlines()[0][:200]}")
         return None
     return out
+
+
+def finish(notes: list[str], results, json_path: str | None) -> None:
+    """Prints the notes of failed runs and writes the raw results when asked (--json)."""
+    for note in notes:
+        print("note:", note)
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(results, f, indent=1)

@@ -2,6 +2,25 @@ import Glibc
 import KoanAutograd
 import KoanTensor
 
+/// What Adam and AdamW share: the hyperparameters, the state and the update, all in `AdamCore`.
+public class AdamFamily: Optimizer {
+    public var learningRate: Double { get { core.learningRate } set { core.learningRate = newValue } }
+    public var stepCount: Int { core.store.stepCount }
+    public var betas: (Double, Double) { (core.beta1, core.beta2) }
+    public var eps: Double { core.eps }
+    public var weightDecay: Double { core.weightDecay }
+    public var amsgrad: Bool { core.amsgrad }
+    var core: AdamCore
+
+    init(core: AdamCore) { self.core = core }
+
+    public func update(_ parameters: [(path: String, tensor: Tensor)], grads: [String: Tensor]) throws -> [(path: String, tensor: Tensor)] {
+        try core.update(parameters, grads: grads)
+    }
+    public func stateDict() -> [String: NDArray] { core.store.stateDict() }
+    public func load(stateDict: [String: NDArray]) throws { try core.load(stateDict) }
+}
+
 /// Adam with L2 weight decay added to the gradient, exactly as `torch.optim.Adam`
 /// (single-tensor path). Per parameter, with t its own update count:
 ///
@@ -16,27 +35,13 @@ import KoanTensor
 ///
 ///     let opt = try Adam(lr: 1e-3, betas: (0.9, 0.999))
 ///     params = try opt.update(params, grads: grads)
-public final class Adam: Optimizer {
-    public var learningRate: Double { get { core.learningRate } set { core.learningRate = newValue } }
-    public var stepCount: Int { core.store.stepCount }
-    public var betas: (Double, Double) { (core.beta1, core.beta2) }
-    public var eps: Double { core.eps }
-    public var weightDecay: Double { core.weightDecay }
-    public var amsgrad: Bool { core.amsgrad }
-    private var core: AdamCore
-
+public final class Adam: AdamFamily {
     /// Throws on a non-positive lr, betas outside [0, 1), negative eps or weight decay.
     public init(lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
                 weightDecay: Double = 0, amsgrad: Bool = false, groups: [ParameterGroup] = []) throws {
-        core = try AdamCore(lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, amsgrad: amsgrad,
-                            decoupled: false, groups: groups, noDecay: [], decay: [], defaultExclusion: false)
+        super.init(core: try AdamCore(lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, amsgrad: amsgrad,
+                                      decoupled: false, groups: groups, noDecay: [], decay: [], defaultExclusion: false))
     }
-
-    public func update(_ parameters: [(path: String, tensor: Tensor)], grads: [String: Tensor]) throws -> [(path: String, tensor: Tensor)] {
-        try core.update(parameters, grads: grads)
-    }
-    public func stateDict() -> [String: NDArray] { core.store.stateDict() }
-    public func load(stateDict: [String: NDArray]) throws { try core.load(stateDict) }
 }
 
 /// Adam with decoupled weight decay, exactly as `torch.optim.AdamW`: before the Adam step
@@ -50,32 +55,18 @@ public final class Adam: Optimizer {
 ///
 ///     let opt = try AdamW(lr: 3e-4, weightDecay: 0.1, noDecay: ["embed"])
 ///     params = try opt.update(params, grads: grads)
-public final class AdamW: Optimizer {
-    public var learningRate: Double { get { core.learningRate } set { core.learningRate = newValue } }
-    public var stepCount: Int { core.store.stepCount }
-    public var betas: (Double, Double) { (core.beta1, core.beta2) }
-    public var eps: Double { core.eps }
-    public var weightDecay: Double { core.weightDecay }
-    public var amsgrad: Bool { core.amsgrad }
-    private var core: AdamCore
-
+public final class AdamW: AdamFamily {
     public init(lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
                 weightDecay: Double = 0.01, amsgrad: Bool = false, noDecay: [String] = [], decay: [String] = [],
                 groups: [ParameterGroup] = []) throws {
-        core = try AdamCore(lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, amsgrad: amsgrad,
-                            decoupled: true, groups: groups, noDecay: noDecay, decay: decay, defaultExclusion: true)
+        super.init(core: try AdamCore(lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, amsgrad: amsgrad,
+                                      decoupled: true, groups: groups, noDecay: noDecay, decay: decay, defaultExclusion: true))
     }
 
     /// Whether AdamW decays the parameter at `path` with `shape` (the rule plus overrides).
     ///
     ///     opt.decays(path: "fc.bias", shape: [10])   // false
     public func decays(path: String, shape: [Int]) -> Bool { core.decays(path: path, rank: shape.count) }
-
-    public func update(_ parameters: [(path: String, tensor: Tensor)], grads: [String: Tensor]) throws -> [(path: String, tensor: Tensor)] {
-        try core.update(parameters, grads: grads)
-    }
-    public func stateDict() -> [String: NDArray] { core.store.stateDict() }
-    public func load(stateDict: [String: NDArray]) throws { try core.load(stateDict) }
 }
 
 /// Adam's hyperparameters and state. The per-parameter step lives in `AdamConfig` so
