@@ -87,4 +87,5 @@ bench: venv
 	$(VPY) bench/gpt.py --bench-bin .build-release/release/koan-bench
 
 clean:
-	rm -rf .build notebooks/out notebooks/*.out.ipynb
+	rm -rf .build notebooks/*.out.ipynb
+	find notebooks/out -mindepth 1 ! -name .gitignore -delete

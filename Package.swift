@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "KoanLang",
             dependencies: [
-                "KoanTensor", "KoanAutograd", "KoanMetrics", "KoanPlot", "KoanNN", "KoanData", "KoanTrain", "KoanMarkup", "KoanTokenizers",
+                "KoanMarkup",
                 .product(name: "SwiftParser", package: "swift-syntax"),
                 .product(name: "SwiftSyntax", package: "swift-syntax"),
                 .product(name: "SwiftOperators", package: "swift-syntax"),
@@ -67,16 +67,23 @@ let package = Package(
                 .product(name: "SwiftDiagnostics", package: "swift-syntax"),
             ]
         ),
+        // The library's bindings for the language, one folder per domain; the language
+        // target above knows none of them.
+        .target(
+            name: "KoanLibrary",
+            dependencies: ["KoanLang", "KoanTensor", "KoanAutograd", "KoanMetrics", "KoanPlot", "KoanNN", "KoanData",
+                           "KoanTrain", "KoanMarkup", "KoanTokenizers"]
+        ),
         .executableTarget(
             name: "koan",
             dependencies: [
-                "JupyterKernel", "ZMQTransport", "KoanLang",
+                "JupyterKernel", "ZMQTransport", "KoanLang", "KoanLibrary",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "koan-bench", dependencies: ["KoanLang", "KoanTensor", "KoanAutograd", "KoanNN", "KoanData", "KoanTrain", "KoanTokenizers", "CBLAS"]),
+        .executableTarget(name: "koan-bench", dependencies: ["KoanLang", "KoanLibrary", "KoanTensor", "KoanAutograd", "KoanNN", "KoanData", "KoanTrain", "KoanTokenizers", "CBLAS"]),
         .testTarget(name: "JupyterKernelTests", dependencies: ["JupyterKernel"]),
-        .testTarget(name: "KoanLangTests", dependencies: ["KoanLang"]),
+        .testTarget(name: "KoanLangTests", dependencies: ["KoanLang", "KoanLibrary"]),
         .testTarget(name: "KoanJSONTests", dependencies: ["KoanJSON"]),
         .testTarget(name: "KoanTensorTests", dependencies: ["KoanTensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KoanAutogradTests", dependencies: ["KoanAutograd"]),

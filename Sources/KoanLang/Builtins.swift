@@ -1,5 +1,3 @@
-import KoanAutograd
-import KoanTensor
 
 #if canImport(Glibc)
 import Glibc
@@ -155,32 +153,34 @@ func registerMathFunctions(_ r: Registry) {
             guard i != Int.min else { throw Fault(.overflow, "abs(\(i)) overflows Int") }
             return .int(Swift.abs(i))
         case .double(let d): return .double(Swift.abs(d))
-        case .tensor(let t): return .tensor(try t.unary(.abs))
+        case .object(let o as any OperandObject):
+            if let r = try o.math("abs", nil, selfFirst: true) { return r }
+            fallthrough
         default: throw Fault(.type, "cannot convert value of type '\(a[0].typeName)' to expected argument type 'Double'")
         }
     }
-    /// Each of these takes a number or a tensor (element-wise).
-    func unary(_ name: String, _ doc: String, _ op: KoanTensor.UnaryOp?, _ f: @escaping (Double) -> Double) {
-        r.function("\(name)(_ x: Double) -> Double", doc + (op == nil ? "" : " On a tensor, element-wise.")) { a, _ in
-            if case .tensor(let t) = a[0], let op { return .tensor(try t.unary(op)) }
+    /// Each of these takes a number, or an object with element-wise math (a tensor).
+    func unary(_ name: String, _ doc: String, elementwise: Bool = true, _ f: @escaping (Double) -> Double) {
+        r.function("\(name)(_ x: Double) -> Double", doc + (elementwise ? " On a tensor, element-wise." : "")) { a, _ in
+            if case .object(let o as any OperandObject) = a[0], let r = try o.math(name, nil, selfFirst: true) { return r }
             return .double(f(try a[0].asDouble()))
         }
     }
-    unary("sqrt", "The square root of x.", .sqrt) { $0.squareRoot() }
-    unary("exp", "e raised to the power x.", .exp) { exp($0) }
-    unary("log", "The natural logarithm of x.", .log) { log($0) }
-    unary("log2", "The base-2 logarithm of x.", .log2) { log2($0) }
-    unary("log10", "The base-10 logarithm of x.", nil) { log10($0) }
-    unary("sin", "The sine of x (radians).", .sin) { sin($0) }
-    unary("cos", "The cosine of x (radians).", .cos) { cos($0) }
-    unary("tan", "The tangent of x (radians).", .tan) { tan($0) }
-    unary("tanh", "The hyperbolic tangent of x.", .tanh) { tanh($0) }
-    unary("floor", "x rounded down to a whole number.", .floor) { $0.rounded(.down) }
-    unary("ceil", "x rounded up to a whole number.", .ceil) { $0.rounded(.up) }
-    unary("round", "x rounded to the nearest whole number (halves away from zero; on tensors halves to even, as NumPy).", .round) { $0.rounded() }
+    unary("sqrt", "The square root of x.") { $0.squareRoot() }
+    unary("exp", "e raised to the power x.") { exp($0) }
+    unary("log", "The natural logarithm of x.") { log($0) }
+    unary("log2", "The base-2 logarithm of x.") { log2($0) }
+    unary("log10", "The base-10 logarithm of x.", elementwise: false) { log10($0) }
+    unary("sin", "The sine of x (radians).") { sin($0) }
+    unary("cos", "The cosine of x (radians).") { cos($0) }
+    unary("tan", "The tangent of x (radians).") { tan($0) }
+    unary("tanh", "The hyperbolic tangent of x.") { tanh($0) }
+    unary("floor", "x rounded down to a whole number.") { $0.rounded(.down) }
+    unary("ceil", "x rounded up to a whole number.") { $0.rounded(.up) }
+    unary("round", "x rounded to the nearest whole number (halves away from zero; on tensors halves to even, as NumPy).") { $0.rounded() }
     r.function("pow(_ x: Double, _ y: Double) -> Double", "x raised to the power y (element-wise when either is a tensor).") { a, _ in
-        if case .tensor = a[0] { return try TensorArithmetic.binary(.pow, a[0], a[1]) }
-        if case .tensor = a[1] { return try TensorArithmetic.binary(.pow, a[0], a[1]) }
+        if case .object(let o as any OperandObject) = a[0], let r = try o.math("pow", a[1], selfFirst: true) { return r }
+        if case .object(let o as any OperandObject) = a[1], let r = try o.math("pow", a[0], selfFirst: false) { return r }
         return .double(pow(try a[0].asDouble(), try a[1].asDouble()))
     }
 }

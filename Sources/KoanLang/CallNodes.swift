@@ -191,7 +191,7 @@ final class MethodCall: Expr {
     }
 }
 
-func noMember(_ v: Value, _ name: String) -> String {
+package func noMember(_ v: Value, _ name: String) -> String {
     "value of type '\(v.typeName)' has no member '\(name)'"
 }
 
@@ -292,7 +292,7 @@ final class SubscriptGet: Expr {
 enum Subscripts {
     static func get(_ v: Value, _ index: [Argument]) throws -> Value {
         switch v {
-        case .tensor(let t): return try TensorSubscripts.get(t, index)
+        case .object(let o as any SubscriptableObject): return try o.subscriptGet(index)
         case .array(let xs):
             guard index.count == 1, index[0].label == nil else { throw Fault(.type, "arrays take one index: a[i]") }
             switch index[0].value {
@@ -337,7 +337,7 @@ enum Subscripts {
 
     /// Writes `newValue` at `index` inside `v` (nil removes a dictionary entry).
     static func set(_ v: inout Value, _ index: [Argument], _ body: (inout Value) throws -> Void) throws {
-        if case .tensor = v { return try TensorSubscripts.set(&v, index, body) }
+        if case .object(let o as any SubscriptableObject) = v { return try o.subscriptSet(&v, index, body) }
         if case .array(let xs) = v {
             guard index.count == 1, case .int(let i) = index[0].value else {
                 throw Fault(.type, "arrays are assigned by one Int index: a[i] = x")

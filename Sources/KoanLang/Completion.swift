@@ -14,7 +14,7 @@ extension Interpreter {
         var replaceFrom = start
 
         if start > 0, text.scalars[start - 1] == "%", lineStart(text, start - 1) {
-            candidates = Interpreter.magicNames.map { "%\($0)" }
+            candidates = magicNames.map { "%\($0)" }
             replaceFrom = start - 1
             return finish(candidates, prefix: "%" + prefix, start: replaceFrom, end: cursor)
         }

@@ -1,6 +1,6 @@
 /// A function value: a user function or closure with its captured variables, a builtin,
 /// or a builtin method bound to its receiver (`let f = xs.contains`).
-final class Function {
+package final class Function {
     enum Kind {
         case user(UserFunction, captures: [Box])
         case builtin([Builtin])
@@ -8,8 +8,10 @@ final class Function {
     }
     let kind: Kind
     init(_ kind: Kind) { self.kind = kind }
+    /// A function value made by a library (`valueAndGrad(f)` returns one).
+    package convenience init(builtin: Builtin) { self.init(.builtin([builtin])) }
 
-    var typeName: String {
+    package var typeName: String {
         switch kind {
         case .user(let def, _): return def.typeText
         case .builtin, .method: return "Function"

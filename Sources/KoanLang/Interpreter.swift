@@ -13,13 +13,17 @@ public final class Interpreter: @unchecked Sendable {
     /// iteration and call. The caller resets it.
     public let cancellation = Cancellation()
     let workspace = Workspace()
-    let registry = Registry()
+    package let registry: Registry
     /// Source text of every cell run so far, by cell number (for error quotes).
     var sources: [Int: String] = [:]
     /// The deepest chain of user function calls allowed.
     let maxDepth = 2000
 
-    public init() {}
+    /// An interpreter with the language's builtins and those of `extensions` (the library
+    /// bindings, wired by the executable).
+    public init(extensions: [any LanguageExtension] = []) {
+        registry = Registry(extensions: extensions)
+    }
 
     /// Runs one cell. `cell` is the number used in positions: `cell[N]:line:col`.
     /// Never throws; on error every binding made before the failing statement stays.
@@ -62,7 +66,7 @@ public final class Interpreter: @unchecked Sendable {
     // MARK: Running
 
     func runtime(_ display: Display) -> Runtime {
-        Runtime(display: display, cancellation: cancellation, registry: registry, random: workspace.random, maxDepth: maxDepth)
+        Runtime(display: display, cancellation: cancellation, registry: registry, maxDepth: maxDepth)
     }
 
     /// Runs the segments in order; the value of the last one is the cell's value.
@@ -104,7 +108,7 @@ public final class Interpreter: @unchecked Sendable {
         return (value, !file.statements.isEmpty)
     }
 
-    func failure(_ error: Error, cell: Int) -> KoanFailure {
+    package func failure(_ error: Error, cell: Int) -> KoanFailure {
         let renderer = ErrorRenderer(sources: sources)
         if let e = error as? KoanError { return renderer.failure(e) }
         if let f = error as? Fault { return renderer.failure(f.at(.unknown)) }

@@ -1,12 +1,6 @@
-import KoanData
-import KoanMetrics
-import KoanNN
-import KoanTrain
-import KoanPlot
-import KoanTensor
 
 /// The kinds of failure a cell can have; the raw value is the Jupyter `ename`.
-enum ErrorKind: String, Sendable {
+package enum ErrorKind: String, Sendable {
     case parse = "ParseError"
     case unsupported = "UnsupportedError"
     case type = "TypeError"
@@ -100,10 +94,10 @@ enum KoanError: Error, Equatable {
 
 /// A failure that does not know its position yet (thrown by value operations and
 /// builtins); the evaluator node that called them adds its span.
-struct Fault: Error {
-    var kind: ErrorKind
+package struct Fault: Error {
+    package var kind: ErrorKind
     var message: String
-    init(_ kind: ErrorKind, _ message: String) { self.kind = kind; self.message = message }
+    package init(_ kind: ErrorKind, _ message: String) { self.kind = kind; self.message = message }
     func at(_ span: Span) -> KoanError { .failure(kind, message, at: span) }
 }
 
@@ -112,36 +106,7 @@ extension Error {
     func positioned(_ span: Span) -> KoanError {
         if let e = self as? KoanError { return e }
         if let f = self as? Fault { return f.at(span) }
-        if let t = self as? TensorError { return .failure(t.errorKind, t.description, at: span) }
-        if let m = self as? MetricsError { return .failure(.value, m.description, at: span) }
-        if let p = self as? PlotError { return .failure(.value, p.description, at: span) }
-        if let n = self as? NNError {
-            if case .shapeMismatch = n { return .failure(.shape, n.description, at: span) }
-            return .failure(.value, n.description, at: span)
-        }
-        if let d = self as? DataError { return .failure(.value, d.description, at: span) }
-        if let o = self as? OptimError { return .failure(.value, o.description, at: span) }
-        if let t = self as? TrainError {
-            switch t {
-            case .outputMismatch: return .failure(.shape, t.description, at: span)
-            case .checkpoint: return .failure(.io, t.description, at: span)
-            default: return .failure(.value, t.description, at: span)
-            }
-        }
+        if let k = self as? any KindedError { return .failure(k.errorKind, k.description, at: span) }
         return .failure(.runtime, "\(self)", at: span)
-    }
-}
-
-extension TensorError {
-    /// The Jupyter `ename` of a tensor failure.
-    var errorKind: ErrorKind {
-        switch self {
-        case .shapeMismatch: return .shape
-        case .indexOutOfRange, .axisOutOfRange: return .index
-        case .unsupportedDType: return .dtype
-        case .allocationTooLarge: return .memory
-        case .invalidFile, .cannotWrite: return .io
-        case .invalidArgument: return .value
-        }
     }
 }

@@ -234,7 +234,14 @@ extension Lowerer {
            scope.lookup(typeRef.baseName.text) == nil {
             let qualified = "\(typeRef.baseName.text).\(name)"
             if let c = registry.constants[qualified] { return Literal(c.value, span: span(m)) }
-            if let entries = registry.functions[qualified] { return BuiltinRef(entries, span: span(m)) }
+            if let entries = registry.functions[qualified] {
+                // `Tokenizer.bytes`: a builtin whose parameters all have defaults, named without
+                // parentheses, is called, as a Swift static property would be read.
+                if entries.contains(where: { $0.params.allSatisfy { $0.defaultText != nil || $0.variadic } }) {
+                    return try BuiltinCall.make(entries, [], span: span(m))
+                }
+                return BuiltinRef(entries, span: span(m))
+            }
             throw failure(.type, "type '\(typeRef.baseName.text)' has no member '\(name)'", m.declName)
         }
         return MemberGet(try lowerExpr(base), name, span: span(m))

@@ -144,7 +144,8 @@ extension Lowerer {
             case ("String", 0), ("Character", 0): return .string
             case ("Any", 0): return .any
             case ("Void", 0): return .void
-            case ("HTML", 0), ("Markdown", 0), ("Tensor", 0), ("DType", 0): return .named(id.name.text)
+            case ("HTML", 0), ("Markdown", 0): return .named(id.name.text)
+            case (let name, 0) where registry.namespaces.contains(name): return .named(name)
             case ("Array", 1): return .array(args[0])
             case ("Optional", 1): return .optional(args[0])
             case ("Dictionary", 2): return .dict(args[0], args[1])

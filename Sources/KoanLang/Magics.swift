@@ -1,10 +1,12 @@
 import KoanMarkup
-import KoanTensor
 
-/// Magic lines: `%workspace`, `%who`, `%time <stmt>`, `%reset`, `%help <name>`,
-/// `%seed N`, `%threads N`, `%memory [LIMIT]`.
+/// Magic lines: `%workspace`, `%who`, `%time <stmt>`, `%reset`, `%help <name>`, and those
+/// extensions register (the library's `%seed N`, `%threads N`, `%memory [LIMIT]`).
 extension Interpreter {
-    static let magicNames = ["workspace", "who", "time", "reset", "help", "seed", "threads", "memory"]
+    static let coreMagicNames = ["workspace", "who", "time", "reset", "help"]
+
+    /// Every magic a cell may use (completion).
+    var magicNames: [String] { Interpreter.coreMagicNames + registry.magics.keys.sorted() }
 
     func runMagic(_ text: String, line: Int, source: CellSource, cell: Int, display: Display,
                   declared: inout [String: Bool]) throws -> Value? {
@@ -37,36 +39,6 @@ extension Interpreter {
             }
             display.page(MimeBundle(plain: help))
             return nil
-        case "seed":
-            guard let seed = Int(argument) else {
-                throw KoanError.failure(.value, "usage: %seed <Int> (got '\(argument)')", at: span)
-            }
-            workspace.random.reseed(UInt64(bitPattern: Int64(seed)))
-            return nil
-        case "threads":
-            if argument.isEmpty {
-                display.write("\(TensorRuntime.threads) threads\n", to: .stdout)
-                return nil
-            }
-            guard let n = Int(argument) else {
-                throw KoanError.failure(.value, "usage: %threads <Int> (got '\(argument)')", at: span)
-            }
-            do { try TensorRuntime.setThreads(n) } catch { throw error.positioned(span) }
-            return nil
-        case "memory":
-            if argument.isEmpty {
-                display.write("tensors hold \(TensorError.bytesText(TensorRuntime.liveBytes)) of a \(TensorError.bytesText(TensorRuntime.memoryLimit)) limit\n", to: .stdout)
-                return nil
-            }
-            if argument == "default" {
-                do { try TensorRuntime.setMemoryLimit(TensorRuntime.defaultMemoryLimit) } catch { throw error.positioned(span) }
-                return nil
-            }
-            guard let bytes = Interpreter.parseBytes(argument) else {
-                throw KoanError.failure(.value, "usage: %memory <limit> such as 4GiB, 512MiB, a number of bytes, or default (got '\(argument)')", at: span)
-            }
-            do { try TensorRuntime.setMemoryLimit(bytes) } catch { throw error.positioned(span) }
-            return nil
         case "time":
             guard !argument.isEmpty else {
                 throw KoanError.failure(.value, "usage: %time <statement>", at: span)
@@ -82,12 +54,16 @@ extension Interpreter {
             display.write("wall time: \(Interpreter.format(elapsed))\n", to: .stdout)
             return value
         default:
-            throw KoanError.failure(.unsupported, "unknown magic '%\(name)'", at: span)
+            guard let magic = registry.magics[name] else {
+                throw KoanError.failure(.unsupported, "unknown magic '%\(name)'", at: span)
+            }
+            do { try magic.run(argument, display) } catch { throw error.positioned(span) }
+            return nil
         }
     }
 
     /// "4GiB", "512 MiB", "1.5GB", "1000000" → bytes (binary and decimal units).
-    static func parseBytes(_ text: String) -> Int? {
+    package static func parseBytes(_ text: String) -> Int? {
         let t = String(text.filter { $0 != " " })
         let units: [(String, Double)] = [("TiB", 0x1p40), ("GiB", 0x1p30), ("MiB", 0x1p20), ("KiB", 0x1p10),
                                          ("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3), ("B", 1)]
@@ -100,7 +76,7 @@ extension Interpreter {
     }
 
     /// "1.23 ms", "45.6 µs", "2.35 s"
-    static func format(_ d: Duration) -> String {
+    package static func format(_ d: Duration) -> String {
         let (seconds, attoseconds) = d.components
         let total = Double(seconds) + Double(attoseconds) / 1e18
         func fixed(_ x: Double) -> String { PyFormat.fixed(x, digits: 2) }
@@ -126,8 +102,8 @@ extension Interpreter {
             if let def = g.function { return [g.name, "func", def.typeText, "", "", "", def.signature] }
             let kind = g.isLet ? "let" : "var"
             let type = g.type?.name ?? value.typeName
-            if case .tensor(let t) = value {
-                return [g.name, kind, type, "\(t.shape)", t.dtype.rawValue, "\(t.data.count * t.dtype.byteSize)", ""]
+            if case .object(let o as any ShapedObject) = value {
+                return [g.name, kind, type, o.shapeText, o.dtypeText, "\(o.byteCount)", ""]
             }
             return [g.name, kind, type, "", "", "", value.summary()]
         }

@@ -1,7 +1,5 @@
-import KoanAutograd
-
 /// Binary operators with value operands (short-circuit `&&`, `||`, `??` are lowered apart).
-enum BinaryOp: String, CaseIterable, Sendable {
+package enum BinaryOp: String, CaseIterable, Sendable {
     case add = "+", sub = "-", mul = "*", div = "/", mod = "%"
     case eq = "==", ne = "!=", lt = "<", le = "<=", gt = ">", ge = ">="
     case bitAnd = "&", bitOr = "|", bitXor = "^", shl = "<<", shr = ">>"
@@ -9,19 +7,19 @@ enum BinaryOp: String, CaseIterable, Sendable {
     case identical = "===", notIdentical = "!=="
 
     /// `+=` → `.add`
-    init?(compound text: String) {
+    package init?(compound text: String) {
         guard text.count >= 2, text.hasSuffix("="), let op = BinaryOp(rawValue: String(text.dropLast())),
               [.add, .sub, .mul, .div, .mod, .bitAnd, .bitOr, .bitXor, .shl, .shr].contains(op) else { return nil }
         self = op
     }
 }
 
-enum UnaryOp: String, Sendable {
+package enum UnaryOp: String, Sendable {
     case neg = "-", plus = "+", not = "!", bitNot = "~"
 }
 
-enum Arithmetic {
-    static func mismatch(_ op: String, _ a: Value, _ b: Value) -> Fault {
+package enum Arithmetic {
+    package static func mismatch(_ op: String, _ a: Value, _ b: Value) -> Fault {
         Fault(.type, "binary operator '\(op)' cannot be applied to operands of type '\(a.typeName)' and '\(b.typeName)'")
     }
 
@@ -29,15 +27,16 @@ enum Arithmetic {
         Fault(.overflow, "arithmetic operation '\(a) \(op) \(b)' (on type 'Int') results in an overflow")
     }
 
-    static func apply(_ op: BinaryOp, _ a: Value, _ b: Value) throws -> Value {
+    package static func apply(_ op: BinaryOp, _ a: Value, _ b: Value) throws -> Value {
         switch (a, b) {
         case (.int(let x), .int(let y)): return try ints(op, x, y)
         case (.double(let x), .double(let y)): return try doubles(op, x, y, a, b)
         case (.int(let x), .double(let y)): return try doubles(op, Double(x), y, a, b)
         case (.double(let x), .int(let y)): return try doubles(op, x, Double(y), a, b)
-        case (.tensor, _), (_, .tensor):
-            if let result = try TensorArithmetic.apply(op, a, b) { return result }
-            throw mismatch(op.rawValue, a, b)
+        case (.object(let o as any OperandObject), _):
+            if let result = try o.binary(op, b, selfOnLeft: true) { return result }
+        case (_, .object(let o as any OperandObject)):
+            if let result = try o.binary(op, a, selfOnLeft: false) { return result }
         default: break
         }
         switch op {
@@ -72,7 +71,7 @@ enum Arithmetic {
         }
     }
 
-    static func ints(_ op: BinaryOp, _ x: Int, _ y: Int) throws -> Value {
+    package static func ints(_ op: BinaryOp, _ x: Int, _ y: Int) throws -> Value {
         switch op {
         case .add:
             let (r, o) = x.addingReportingOverflow(y)
@@ -124,7 +123,7 @@ enum Arithmetic {
         }
     }
 
-    static func doubles(_ op: BinaryOp, _ x: Double, _ y: Double, _ a: Value, _ b: Value) throws -> Value {
+    package static func doubles(_ op: BinaryOp, _ x: Double, _ y: Double, _ a: Value, _ b: Value) throws -> Value {
         switch op {
         case .add: return .double(x + y)
         case .sub: return .double(x - y)
@@ -139,7 +138,7 @@ enum Arithmetic {
         }
     }
 
-    static func equal(_ a: Value, _ b: Value, _ op: BinaryOp) throws -> Bool {
+    package static func equal(_ a: Value, _ b: Value, _ op: BinaryOp) throws -> Bool {
         switch (a, b) {
         case (.null, _), (_, .null): return a.isNil && b.isNil
         default:
@@ -166,7 +165,7 @@ enum Arithmetic {
         }
     }
 
-    static func unary(_ op: UnaryOp, _ v: Value) throws -> Value {
+    package static func unary(_ op: UnaryOp, _ v: Value) throws -> Value {
         switch (op, v) {
         case (.neg, .int(let x)):
             if x == Int.min { throw Fault(.overflow, "arithmetic operation '0 - \(x)' (on type 'Int') results in an overflow") }
@@ -175,9 +174,9 @@ enum Arithmetic {
         case (.plus, .int), (.plus, .double): return v
         case (.not, .bool(let b)): return .bool(!b)
         case (.bitNot, .int(let x)): return .int(~x)
-        case (.neg, .tensor(let t)): return .tensor(try t.unary(.neg))
-        case (.plus, .tensor): return v
-        case (.not, .tensor(let t)): return .tensor(try t.unary(.logicalNot))
+        case (_, .object(let o as any OperandObject)):
+            if let result = try o.unary(op) { return result }
+            fallthrough
         default:
             throw Fault(.type, "unary operator '\(op.rawValue)' cannot be applied to an operand of type '\(v.typeName)'")
         }
@@ -185,7 +184,7 @@ enum Arithmetic {
 }
 
 extension Value {
-    var isNumber: Bool {
+    package var isNumber: Bool {
         switch self { case .int, .double: return true; default: return false }
     }
     var asNumber: Double? {

@@ -1,11 +1,16 @@
 /// One parameter of a builtin, parsed from its signature text.
-struct ParamSpec {
-    var label: String?
-    var name: String
-    var type: String
-    var defaultText: String?
-    var defaultValue: Value?
-    var variadic = false
+package struct ParamSpec {
+    package var label: String?
+    package var name: String
+    package var type: String
+    package var defaultText: String?
+    package var defaultValue: Value?
+    package var variadic = false
+    package init(label: String?, name: String, type: String, defaultText: String? = nil, defaultValue: Value? = nil,
+                 variadic: Bool = false) {
+        self.label = label; self.name = name; self.type = type
+        self.defaultText = defaultText; self.defaultValue = defaultValue; self.variadic = variadic
+    }
     var shape: ParamShape {
         ParamShape(label: label, hasDefault: defaultText != nil, variadic: variadic, takesClosure: type.contains("->"))
     }
@@ -13,29 +18,34 @@ struct ParamSpec {
 
 /// A builtin function: the one entry that the evaluator, completion, inspection and
 /// `%help` all read.
-struct Builtin {
-    let name: String
-    let params: [ParamSpec]
-    let signature: String
-    let doc: String
-    let implementation: ([Value], CallContext) throws -> Value
+package struct Builtin {
+    package let name: String
+    package let params: [ParamSpec]
+    package let signature: String
+    package let doc: String
+    package let implementation: ([Value], CallContext) throws -> Value
+    package init(name: String, params: [ParamSpec], signature: String, doc: String,
+                 implementation: @escaping ([Value], CallContext) throws -> Value) {
+        self.name = name; self.params = params; self.signature = signature; self.doc = doc
+        self.implementation = implementation
+    }
 }
 
 /// A member of values of some kinds (`xs.count`, `xs.append(x)`, `s.uppercased()`).
-struct Member {
-    enum Implementation {
+package struct Member {
+    package enum Implementation {
         case property((Value, CallContext) throws -> Value)
         case method((Value, [Value], CallContext) throws -> Value)
         case mutating((inout Value, [Value], CallContext) throws -> Value)
     }
-    let name: String
+    package let name: String
     let kinds: Set<ValueKind>
     /// For members of library objects: the one class of object they belong to (nil: any).
     let objectClass: (any KoanObject.Type)?
-    let params: [ParamSpec]
-    let signature: String
-    let doc: String
-    let implementation: Implementation
+    package let params: [ParamSpec]
+    package let signature: String
+    package let doc: String
+    package let implementation: Implementation
     var isProperty: Bool { if case .property = implementation { return true }; return false }
     var isMutating: Bool { if case .mutating = implementation { return true }; return false }
 
@@ -49,7 +59,7 @@ struct Member {
 }
 
 /// A named constant: `Int.max`, `Double.pi`, `standardError`.
-struct Constant {
+package struct Constant {
     let name: String
     let signature: String
     let doc: String
@@ -63,34 +73,47 @@ struct Constant {
 ///     .double(try args[0].asDouble().squareRoot())
 /// }
 /// ```
-final class Registry {
-    private(set) var functions: [String: [Builtin]] = [:]
-    private(set) var members: [String: [Member]] = [:]
-    private(set) var constants: [String: Constant] = [:]
-    /// The qualifiers of qualified names ("Tensor" for `Tensor.zeros`), for the lowering.
-    private(set) var namespaces: Set<String> = ["Int", "Double", "String", "Bool", "Float", "DType"]
+public final class Registry {
+    package private(set) var functions: [String: [Builtin]] = [:]
+    package private(set) var members: [String: [Member]] = [:]
+    package private(set) var constants: [String: Constant] = [:]
+    /// Magic lines added by extensions (`%seed`), by name.
+    package private(set) var magics: [String: Magic] = [:]
+    /// The qualifiers of qualified names ("Tensor" for `Tensor.zeros`), for the lowering;
+    /// they are also the library type names an annotation may use (`let x: Tensor`).
+    package private(set) var namespaces: Set<String> = ["Int", "Double", "String", "Bool", "Float"]
+    /// State an extension keeps per interpreter (the workspace's random stream), by type.
+    private var states: [ObjectIdentifier: AnyObject] = [:]
 
-    init() {
+    /// The language's own builtins; `extensions` add theirs after.
+    package init(extensions: [any LanguageExtension] = []) {
         registerCoreFunctions(self)
         registerMathFunctions(self)
         registerDisplayFunctions(self)
         registerCollectionMembers(self)
         registerStringMembers(self)
         registerConstants(self)
-        registerTensorFunctions(self)
-        registerTensorMembers(self)
-        registerReportFunctions(self)
-        registerPlotFunctions(self)
-        registerModelFunctions(self)
-        registerTrainingFunctions(self)
-        registerModelReportFunctions(self)
-        registerCheckpointFunctions(self)
-        registerTextFunctions(self)
-        registerLanguageModelFunctions(self)
+        for e in extensions { e.register(self) }
     }
 
+    /// The one `T` of this interpreter, made by `make` on first use.
+    package func state<T: AnyObject>(_ make: () -> T) -> T {
+        if let s = states[ObjectIdentifier(T.self)] as? T { return s }
+        let s = make()
+        states[ObjectIdentifier(T.self)] = s
+        return s
+    }
+
+    /// Registers a magic line `%name argument`.
+    package func magic(_ name: String, usage: String, _ doc: String, _ run: @escaping (String, Display) throws -> Void) {
+        magics[name] = Magic(name: name, usage: usage, doc: doc, run: run)
+    }
+
+    /// Makes `name` usable as a type in annotations without registering a qualified builtin.
+    package func typeName(_ name: String) { namespaces.insert(name) }
+
     /// Registers a builtin; `hidden` parameters are accepted but not shown in the signature.
-    func function(_ signature: String, _ doc: String, hidden: String? = nil,
+    package func function(_ signature: String, _ doc: String, hidden: String? = nil,
                   _ implementation: @escaping ([Value], CallContext) throws -> Value) {
         let parsed = SignatureParser.parse(signature)
         let extra = hidden.map { SignatureParser.parse("hidden(\($0))").params } ?? []
@@ -100,7 +123,7 @@ final class Registry {
         if let dot = parsed.name.firstIndex(of: ".") { namespaces.insert(String(parsed.name[..<dot])) }
     }
 
-    func member(_ kinds: Set<ValueKind>, _ signature: String, _ doc: String, _ implementation: Member.Implementation) {
+    package func member(_ kinds: Set<ValueKind>, _ signature: String, _ doc: String, _ implementation: Member.Implementation) {
         let parsed = SignatureParser.parse(signature)
         members[parsed.name, default: []].append(
             Member(name: parsed.name, kinds: kinds, objectClass: nil, params: parsed.params, signature: signature, doc: doc,
@@ -109,26 +132,26 @@ final class Registry {
 
     /// A member of one class of library object (`figure.save(_:)`, `opt.update(_:_:)`):
     /// objects of other classes do not have it, so two classes may use the same name.
-    func member(of objectClass: any KoanObject.Type, _ signature: String, _ doc: String, _ implementation: Member.Implementation) {
+    package func member(of objectClass: any KoanObject.Type, _ signature: String, _ doc: String, _ implementation: Member.Implementation) {
         let parsed = SignatureParser.parse(signature)
         members[parsed.name, default: []].append(
             Member(name: parsed.name, kinds: [.object], objectClass: objectClass, params: parsed.params, signature: signature,
                    doc: doc, implementation: implementation))
     }
 
-    func constant(_ signature: String, _ doc: String, _ value: Value) {
+    package func constant(_ signature: String, _ doc: String, _ value: Value) {
         let name = String(signature.prefix { $0 != ":" })
         constants[name] = Constant(name: name, signature: signature, doc: doc, value: value)
         if let dot = name.firstIndex(of: ".") { namespaces.insert(String(name[..<dot])) }
     }
 
     /// Members with this name applicable to this value (by kind, and object class for objects).
-    func members(named name: String, for value: Value) -> [Member] {
+    package func members(named name: String, for value: Value) -> [Member] {
         (members[name] ?? []).filter { $0.applies(to: value) }
     }
 
     /// Members with this name applicable to values of a kind, whatever their object class.
-    func members(named name: String, for kind: ValueKind) -> [Member] {
+    package func members(named name: String, for kind: ValueKind) -> [Member] {
         (members[name] ?? []).filter { $0.kinds.contains(kind) }
     }
 
@@ -149,7 +172,7 @@ final class Registry {
     }
 
     /// Signature and doc for `%help` and inspection.
-    func help(for name: String) -> String? {
+    package func help(for name: String) -> String? {
         if let fs = functions[name] {
             return fs.map { "\($0.signature)\n\($0.doc)" }.joined(separator: "\n\n")
         }
@@ -229,7 +252,7 @@ enum SignatureParser {
 }
 
 extension StringProtocol {
-    var trimmingSpaces: String {
+    package var trimmingSpaces: String {
         var s = Substring(self)
         while s.first == " " { s = s.dropFirst() }
         while s.last == " " { s = s.dropLast() }

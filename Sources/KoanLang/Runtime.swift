@@ -105,16 +105,13 @@ final class Runtime {
     let display: Display
     let cancellation: Cancellation
     let registry: Registry
-    /// The workspace's random generator state (`%seed N`).
-    let random: RandomState
     @exclusivity(unchecked) var depth = 0
     let maxDepth: Int
 
-    init(display: Display, cancellation: Cancellation, registry: Registry, random: RandomState, maxDepth: Int) {
+    init(display: Display, cancellation: Cancellation, registry: Registry, maxDepth: Int) {
         self.display = display
         self.cancellation = cancellation
         self.registry = registry
-        self.random = random
         self.maxDepth = maxDepth
     }
 
@@ -125,7 +122,7 @@ final class Runtime {
 
     /// Calls any function value with positional or labelled arguments.
     func call(_ callee: Value, _ args: [Argument], at span: Span, from caller: Frame) throws -> Value {
-        if case .object(let o as CallableObject) = callee {
+        if case .object(let o as any CallableObject) = callee {
             do { return try o.call(args) } catch { throw error.positioned(span) }
         }
         guard case .function(let fn) = callee else {
@@ -311,23 +308,34 @@ func fillArguments(_ plan: [ArgumentSource], _ params: [ParamSpec], _ args: [Arg
 }
 
 /// One argument of a call, as written (`scale: 2` has label "scale").
-struct Argument {
-    var label: String?
-    var value: Value
+package struct Argument {
+    package var label: String?
+    package var value: Value
     /// A trailing closure: it may fill a labelled parameter (`xs.sorted { ... }` is `sorted(by:)`).
     var trailing = false
+    package init(label: String?, value: Value, trailing: Bool = false) {
+        self.label = label; self.value = value; self.trailing = trailing
+    }
 }
 
 /// What builtins receive besides their arguments: a way to call back into user code.
-struct CallContext {
+package struct CallContext {
     let runtime: Runtime
-    let span: Span
+    package let span: Span
     let frame: Frame
 
-    var display: Display { runtime.display }
+    package var display: Display { runtime.display }
+    /// The cancellation flag long library calls check between steps.
+    package var cancellation: Cancellation { runtime.cancellation }
+    /// Calls a function value with labelled arguments.
+    package func call(_ function: Value, arguments: [Argument]) throws -> Value {
+        try runtime.call(function, arguments, at: span, from: frame)
+    }
+    /// The interpreter's registry (extensions keep their per-interpreter state there).
+    package var registry: Registry { runtime.registry }
 
     /// Calls a function value (a closure passed to `map`, an operator passed to `reduce`).
-    func call(_ function: Value, _ args: Value...) throws -> Value {
+    package func call(_ function: Value, _ args: Value...) throws -> Value {
         try runtime.call(function, args.map { Argument(label: nil, value: $0) }, at: span, from: frame)
     }
 

@@ -345,10 +345,7 @@ enum Sequences {
             }
             return out
         case .string(let s): return s.map { .string(String($0)) }
-        case .tensor(let t):
-            // Iterating a tensor walks its first axis, as in PyTorch and NumPy.
-            guard let n = t.shape.first else { throw Fault(.type, "iteration over a 0-d tensor") }
-            return try (0..<n).map { .tensor(try t.index([.index($0)])) }
+        case .object(let o as any SequenceObject): return try o.elements()
         default:
             throw Fault(.type, "for-in loop requires a sequence; '\(v.typeName)' is not a sequence")
         }

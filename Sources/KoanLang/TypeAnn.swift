@@ -87,7 +87,6 @@ indirect enum TypeAnn: Equatable, Sendable {
             guard r.closed == closed, t.convert(r.lower) != nil else { return nil }
             return value
         case (.named(let n), .object(let o)): return o.typeName == n ? value : nil
-        case (.named("Tensor"), .tensor): return value
         default: return nil
         }
     }

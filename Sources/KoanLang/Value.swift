@@ -1,5 +1,3 @@
-import KoanAutograd
-
 // Runtime values of the Koan language.
 
 /// A value of the Koan language. Collections have value semantics (Swift arrays and
@@ -9,7 +7,7 @@ import KoanAutograd
 /// let v: Value = .array([.int(1), .double(2.5)])
 /// v.description   // "[1, 2.5]"
 /// ```
-enum Value {
+package enum Value {
     case int(Int)
     case double(Double)
     case bool(Bool)
@@ -24,11 +22,8 @@ enum Value {
     /// The result of a call that returns nothing.
     case void
     case function(Function)
-    /// A library-defined value (HTML, Markdown, models).
+    /// A library-defined value (HTML, Markdown, tensors, models).
     case object(any KoanObject)
-    /// An n-dimensional array with an optional gradient history (boxed: tensors are rare
-    /// next to Ints in loops, and the box keeps `Value` small).
-    indirect case tensor(Tensor)
 }
 
 /// A value implemented in Swift by a library: it names its type and renders itself.
@@ -48,53 +43,53 @@ public protocol KoanObject: AnyObject {
 }
 
 /// A tuple, with optional labels (`(offset: 0, element: "a")`).
-struct TupleValue {
-    var elements: [Value]
+package struct TupleValue {
+    package var elements: [Value]
     /// One label per element ("" when unlabeled), or nil when no element is labeled.
-    var labels: [String]?
-    init(_ elements: [Value], labels: [String]? = nil) {
+    package var labels: [String]?
+    package init(_ elements: [Value], labels: [String]? = nil) {
         self.elements = elements
         self.labels = labels.flatMap { $0.allSatisfy { $0.isEmpty } ? nil : $0 }
     }
-    func index(ofLabel label: String) -> Int? { labels?.firstIndex(of: label) }
+    package func index(ofLabel label: String) -> Int? { labels?.firstIndex(of: label) }
 }
 
 /// `a..<b` or `a...b` over integers (Double bounds are kept for `contains` and `switch`).
-struct RangeValue: Equatable, Hashable {
-    var lower: Value
-    var upper: Value
-    var closed: Bool
+package struct RangeValue: Equatable, Hashable {
+    package var lower: Value
+    package var upper: Value
+    package var closed: Bool
     /// The integer bounds as a half-open interval, when both bounds are Int.
     var intBounds: (Int, Int)? {
         guard case .int(let lo) = lower, case .int(let hi) = upper else { return nil }
         if closed { return hi == Int.max ? nil : (lo, hi + 1) }
         return (lo, hi)
     }
-    var count: Int { intBounds.map { max(0, $0.1 - $0.0) } ?? 0 }
+    package var count: Int { intBounds.map { max(0, $0.1 - $0.0) } ?? 0 }
 }
 
 /// `stride(from:to:by:)` / `stride(from:through:by:)`, lazily iterated.
-struct StrideValue: Equatable, Hashable {
-    var from: Value
-    var to: Value
-    var by: Value
-    var through: Bool
+package struct StrideValue: Equatable, Hashable {
+    package var from: Value
+    package var to: Value
+    package var by: Value
+    package var through: Bool
 }
 
 /// A dictionary that keeps insertion order (for printing), with O(1) lookup.
-struct OrderedDict {
-    private(set) var keys: [Value] = []
-    private(set) var values: [Value] = []
+package struct OrderedDict {
+    package private(set) var keys: [Value] = []
+    package private(set) var values: [Value] = []
     private var index: [Value: Int] = [:]
-    init() {}
-    var count: Int { keys.count }
-    subscript(key: Value) -> Value? {
+    package init() {}
+    package var count: Int { keys.count }
+    package subscript(key: Value) -> Value? {
         get { index[key].map { values[$0] } }
         set {
             if let v = newValue { set(key, v) } else { remove(key) }
         }
     }
-    mutating func set(_ key: Value, _ value: Value) {
+    package mutating func set(_ key: Value, _ value: Value) {
         if let i = index[key] { values[i] = value; return }
         index[key] = keys.count
         keys.append(key)
@@ -126,7 +121,7 @@ struct OrderedDict {
 }
 
 extension Value: Hashable {
-    static func == (a: Value, b: Value) -> Bool {
+    package static func == (a: Value, b: Value) -> Bool {
         switch (a, b) {
         case (.int(let x), .int(let y)): return x == y
         case (.double(let x), .double(let y)): return x == y
@@ -146,15 +141,13 @@ extension Value: Hashable {
         case (.function(let x), .function(let y)): return x === y
         case (.object(let x), .object(let y)):
             if let a = (x as? NamedCase)?.caseName, let b = (y as? NamedCase)?.caseName { return a == b }
+            if let p = x as? any OperandObject, let q = y as? any OperandObject { return p.isSame(as: q) }
             return x === y
-        case (.tensor(let x), .tensor(let y)):
-            return x.data.storage === y.data.storage && x.data.offset == y.data.offset
-                && x.shape == y.shape && x.data.strides == y.data.strides && x.dtype == y.dtype
         default: return false
         }
     }
 
-    func hash(into h: inout Hasher) {
+    package func hash(into h: inout Hasher) {
         switch self {
         case .int(let x): h.combine(Double(x))
         case .double(let x): h.combine(x)
@@ -169,15 +162,16 @@ extension Value: Hashable {
         case .void: h.combine(1)
         case .function(let f): h.combine(ObjectIdentifier(f))
         case .object(let o):
-            if let name = (o as? NamedCase)?.caseName { h.combine(name) } else { h.combine(ObjectIdentifier(o)) }
-        case .tensor(let t): h.combine(ObjectIdentifier(t.data.storage))
+            if let name = (o as? NamedCase)?.caseName { h.combine(name) }
+            else if let p = o as? any OperandObject { p.hashIdentity(into: &h) }
+            else { h.combine(ObjectIdentifier(o)) }
         }
     }
 }
 
 extension Value {
     /// The Swift-like type name, e.g. `Int`, `[String]`, `[String: Double]`, `(Int, String)`.
-    var typeName: String {
+    package var typeName: String {
         switch self {
         case .int: return "Int"
         case .double: return "Double"
@@ -198,7 +192,6 @@ extension Value {
         case .void: return "()"
         case .function(let f): return f.typeName
         case .object(let o): return o.typeName
-        case .tensor: return "Tensor"
         }
     }
 
@@ -215,7 +208,7 @@ extension Value {
     }
 
     /// A short word for the kind of value, used by member lookup.
-    var kind: ValueKind {
+    package var kind: ValueKind {
         switch self {
         case .int: return .int
         case .double: return .double
@@ -229,19 +222,17 @@ extension Value {
         case .void: return .void
         case .function: return .function
         case .object: return .object
-        case .tensor: return .tensor
         }
     }
 
-    var isNil: Bool { if case .null = self { return true }; return false }
+    package var isNil: Bool { if case .null = self { return true }; return false }
 }
 
 /// The kinds of values members are registered on.
-enum ValueKind: String, CaseIterable, Sendable {
+package enum ValueKind: String, CaseIterable, Sendable {
     case int = "Int", double = "Double", bool = "Bool", string = "String"
     case array = "Array", dict = "Dictionary", tuple = "Tuple", range = "Range"
     case null = "Optional", void = "Void", function = "Function", object = "Object"
-    case tensor = "Tensor"
 }
 
 /// Moving a collection out of a value (leaving `.void`) so that it is uniquely referenced

@@ -1,12 +1,12 @@
 /// Typed access to builtin arguments, with Swift-like conversion errors.
 extension Value {
-    func asInt() throws -> Int {
+    package func asInt() throws -> Int {
         if case .int(let i) = self { return i }
         throw Fault(.type, "cannot convert value of type '\(typeName)' to expected argument type 'Int'")
     }
 
     /// A Double, widening an Int.
-    func asDouble() throws -> Double {
+    package func asDouble() throws -> Double {
         switch self {
         case .double(let d): return d
         case .int(let i): return Double(i)
@@ -14,23 +14,23 @@ extension Value {
         }
     }
 
-    func asString() throws -> String {
+    package func asString() throws -> String {
         if case .string(let s) = self { return s }
         throw Fault(.type, "cannot convert value of type '\(typeName)' to expected argument type 'String'")
     }
 
-    func asBool() throws -> Bool {
+    package func asBool() throws -> Bool {
         if case .bool(let b) = self { return b }
         throw Fault(.type, "cannot convert value of type '\(typeName)' to expected argument type 'Bool'")
     }
 
     /// The elements of any sequence (arrays without a copy).
-    func elements() throws -> [Value] {
+    package func elements() throws -> [Value] {
         if case .array(let xs) = self { return xs }
         return try Sequences.elements(self)
     }
 
-    func asFunction() throws -> Value {
+    package func asFunction() throws -> Value {
         if case .function = self { return self }
         throw Fault(.type, "cannot convert value of type '\(typeName)' to expected argument type 'function'")
     }

@@ -1,9 +1,8 @@
-import KoanAutograd
 
 /// Text and MIME forms of values, following Swift's `description` / `debugDescription`.
 extension Value {
     /// What `print` writes: strings unquoted, elements of collections quoted.
-    var description: String {
+    package var description: String {
         switch self {
         case .string(let s): return s
         default: return debugDescription
@@ -11,7 +10,7 @@ extension Value {
     }
 
     /// What a cell result shows: strings quoted and escaped, as Swift's `debugDescription`.
-    var debugDescription: String {
+    package var debugDescription: String {
         switch self {
         case .int(let i): return String(i)
         case .double(let d): return String(d)
@@ -35,12 +34,11 @@ extension Value {
         case .void: return "()"
         case .function: return "(Function)"
         case .object(let o): return o.description
-        case .tensor(let t): return t.data.formatted()
         }
     }
 
     /// `s` as a Swift string literal, escaped: `"a\\"b"` (also used to inject notebook parameters).
-    static func quoted(_ s: String) -> String {
+    package static func quoted(_ s: String) -> String {
         var out = "\""
         for c in s.unicodeScalars {
             switch c {
@@ -57,19 +55,18 @@ extension Value {
     }
 
     /// The cell-result bundle: text/plain plus any rich forms of library objects.
-    var mimeBundle: MimeBundle {
+    package var mimeBundle: MimeBundle {
         var bundle = MimeBundle(plain: debugDescription)
         if case .object(let o) = self {
             for (k, v) in o.richRepresentations { bundle.data[k] = v }
         }
-        if case .tensor(let t) = self { bundle.data["text/html"] = .text(t.data.html()) }
         return bundle
     }
 
     /// A one-line summary for `%workspace` and inspection, cut to `limit` characters.
-    func summary(limit: Int = 60) -> String {
-        if case .tensor(let t) = self {
-            return "shape \(t.shape), \(t.dtype), \(t.data.count * t.dtype.byteSize) bytes"
+    package func summary(limit: Int = 60) -> String {
+        if case .object(let o as any ShapedObject) = self {
+            return "shape \(o.shapeText), \(o.dtypeText), \(o.byteCount) bytes"
         }
         let text = debugDescription.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: " ")
         if text.count <= limit { return text }
@@ -79,17 +76,17 @@ extension Value {
 
 /// A value shown as text plus rich MIME forms: `HTML("<b>hi</b>")`, `Markdown("# Title")`,
 /// and reports (plain text as the reference library prints it, plus an HTML table).
-final class RichText: KoanObject {
-    let typeName: String
-    let description: String
-    let richRepresentations: [String: MimeData]
+package final class RichText: KoanObject {
+    package let typeName: String
+    package let description: String
+    package let richRepresentations: [String: MimeData]
     /// Structured contents, when the value has them (a report's `dictionary`).
-    let fields: Value?
-    init(typeName: String, plain: String, rich: [String: MimeData], fields: Value? = nil) {
+    package let fields: Value?
+    package init(typeName: String, plain: String, rich: [String: MimeData], fields: Value? = nil) {
         self.typeName = typeName; self.description = plain; self.richRepresentations = rich; self.fields = fields
     }
     /// The same text as text/plain and as `mimeType`.
-    convenience init(mimeType: String, text: String, typeName: String) {
+    package convenience init(mimeType: String, text: String, typeName: String) {
         self.init(typeName: typeName, plain: text, rich: [mimeType: .text(text)])
     }
 }

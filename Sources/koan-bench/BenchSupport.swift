@@ -1,6 +1,7 @@
 // What every koan-bench mode shares: option parsing, the JSON report, timing and memory.
 import Foundation
 import KoanLang
+import KoanLibrary
 
 /// A mistake in a koan-bench invocation or a failed workload, reported in the JSON output.
 struct BenchError: Error, CustomStringConvertible {
@@ -67,7 +68,7 @@ final class CapturingDisplay: Display {
 
 /// Runs Koan cells on one interpreter, throwing the rendered error of a failed cell.
 final class CellRunner {
-    let interpreter = Interpreter()
+    let interpreter = Interpreter(extensions: [KoanLibrary()])
     let display = CapturingDisplay()
     private var number = 0
 

@@ -4,7 +4,7 @@ import KoanLang
 
 /// The Koan language as a Jupyter `KernelBackend`: MIME bundles in, messages out.
 final class KoanBackend: KernelBackend, @unchecked Sendable {
-    let interpreter = Interpreter()
+    let interpreter = makeInterpreter()
     let kernelInfo: KernelInfo
 
     init() {

@@ -16,7 +16,7 @@ struct ReplCommand: ParsableCommand {
 }
 
 final class Repl: @unchecked Sendable {
-    let interpreter = Interpreter()
+    let interpreter = makeInterpreter()
 
     func loop() -> Int32 {
         FileHandle.standardOutput.write(Data("Koan \(KoanVersion.string) — :quit or Ctrl-D to leave\n".utf8))

@@ -10,7 +10,7 @@ struct RunCommand: ParsableCommand {
         abstract: "Execute a notebook headless and write the executed copy.",
         discussion: "Parameters (-p NAME VALUE) are injected after the cell tagged `parameters`, as papermill does.")
 
-    @Argument(help: "The notebook to run.") var notebook: String
+    @ArgumentParser.Argument(help: "The notebook to run.") var notebook: String
     @Option(name: .shortAndLong, help: "Where to write the executed notebook (default: NAME.out.ipynb).") var output: String?
     @Option(name: .customShort("p"), parsing: .upToNextOption, help: "NAME VALUE: a parameter (repeatable).")
     var parameter: [String] = []
@@ -51,7 +51,7 @@ struct RunCommand: ParsableCommand {
 /// cells tagged `raises-exception`.
 final class NotebookJob: @unchecked Sendable {
     var notebook: Notebook
-    let interpreter = Interpreter()
+    let interpreter = makeInterpreter()
     init(notebook: Notebook) { self.notebook = notebook }
 
     func execute() -> Int32 {

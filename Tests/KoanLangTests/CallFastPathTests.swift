@@ -1,16 +1,17 @@
 import XCTest
 @testable import KoanLang
+import KoanLibrary
 
 /// Behaviour of the evaluator's fast paths (direct argument binding, reused frames,
 /// `append` in place) where they could differ from the general path.
 final class CallFastPathTests: XCTestCase {
     func value(_ code: String) -> String? {
-        let r = runCell(Interpreter(), code)
+        let r = runCell(Interpreter(extensions: [KoanLibrary()]), code)
         XCTAssertNil(r.error, r.error?.rendered ?? "")
         return r.value?.plainText
     }
 
-    func error(_ code: String) -> KoanFailure? { runCell(Interpreter(), code).error }
+    func error(_ code: String) -> KoanFailure? { runCell(Interpreter(extensions: [KoanLibrary()]), code).error }
 
     func testDirectCallConvertsArguments() {
         XCTAssertEqual(value("func half(_ x: Double) -> Double { x / 2 }\nhalf(3)"), "1.5")

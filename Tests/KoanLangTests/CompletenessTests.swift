@@ -1,8 +1,9 @@
 import XCTest
 @testable import KoanLang
+import KoanLibrary
 
 final class CompletenessTests: XCTestCase {
-    let interpreter = Interpreter()
+    let interpreter = Interpreter(extensions: [KoanLibrary()])
 
     func testComplete() {
         for code in ["1", "print(\"hello, world\")", "let x = 1", "func f() {}", "for i in 0..<3 {\n    print(i)\n}",
@@ -28,7 +29,7 @@ final class CompletenessTests: XCTestCase {
     /// so it is complete here and fails with a ParseError when executed.
     func testUnknownOperatorIsSyntacticallyComplete() {
         XCTAssertEqual(interpreter.completeness(of: "1 +* 2"), .complete)
-        let r = runCell(Interpreter(), "1 +* 2")
+        let r = runCell(Interpreter(extensions: [KoanLibrary()]), "1 +* 2")
         XCTAssertEqual(r.error?.ename, "ParseError")
     }
 

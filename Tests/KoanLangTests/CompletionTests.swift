@@ -1,9 +1,10 @@
 import XCTest
 @testable import KoanLang
+import KoanLibrary
 
 final class CompletionTests: XCTestCase {
     func interpreter(_ setup: String = "") -> Interpreter {
-        let i = Interpreter()
+        let i = Interpreter(extensions: [KoanLibrary()])
         if !setup.isEmpty {
             let r = runCell(i, setup)
             XCTAssertNil(r.error, r.error?.rendered ?? "")

@@ -1,5 +1,6 @@
 import XCTest
 @testable import KoanLang
+import KoanLibrary
 
 final class ErrorRendererTests: XCTestCase {
     let renderer = ErrorRenderer(sources: [
@@ -92,7 +93,7 @@ final class ErrorRendererTests: XCTestCase {
     }
 
     func testInterpreterSurvivesAndKeepsWorkspace() {
-        let i = Interpreter()
+        let i = Interpreter(extensions: [KoanLibrary()])
         XCTAssertNil(runCell(i, "var a = 1", cell: 1).error)
         let r = runCell(i, "a = 2\nlet b = [1][5]\na = 3", cell: 2)
         XCTAssertEqual(r.error?.ename, "IndexError")
@@ -102,7 +103,7 @@ final class ErrorRendererTests: XCTestCase {
     }
 
     func testEvaluateExpression() {
-        let i = Interpreter()
+        let i = Interpreter(extensions: [KoanLibrary()])
         _ = runCell(i, "let x = 20")
         let display = RecordingDisplay()
         XCTAssertEqual(try i.evaluate(expression: "x + 22", display: display).get().plainText, "42")

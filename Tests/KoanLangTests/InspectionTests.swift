@@ -1,9 +1,10 @@
 import XCTest
 @testable import KoanLang
+import KoanLibrary
 
 final class InspectionTests: XCTestCase {
     func testBuiltinSignatureAndDoc() throws {
-        let i = Interpreter()
+        let i = Interpreter(extensions: [KoanLibrary()])
         let bundle = try XCTUnwrap(i.inspect("print(1)", cursor: 2, detailLevel: 0))
         XCTAssertTrue(bundle.plainText.hasPrefix(
             "print(_ items: Any..., separator: String = \" \", terminator: String = \"\\n\")\nWrites the textual representations"),
@@ -16,7 +17,7 @@ final class InspectionTests: XCTestCase {
     }
 
     func testMembersAndConstants() throws {
-        let i = Interpreter()
+        let i = Interpreter(extensions: [KoanLibrary()])
         _ = runCell(i, "var xs = [1]")
         let append = try XCTUnwrap(i.inspect("xs.append(2)", cursor: 5, detailLevel: 0)).plainText
         XCTAssertTrue(append.hasPrefix("append(_ newElement: Element)\nAdds an element at the end."), append)
@@ -24,7 +25,7 @@ final class InspectionTests: XCTestCase {
     }
 
     func testWorkspaceValuesAndFunctions() throws {
-        let i = Interpreter()
+        let i = Interpreter(extensions: [KoanLibrary()])
         _ = runCell(i, "let lr: Double = 3e-4\nvar xs = [1, 2, 3]\nfunc f(_ x: Int, scale: Double = 1) -> Double { Double(x) * scale }")
         XCTAssertEqual(i.inspect("lr", cursor: 1, detailLevel: 0)?.plainText, "let lr: Double\n0.0003")
         XCTAssertEqual(i.inspect("xs.count", cursor: 2, detailLevel: 0)?.plainText, "var xs: [Int]\n[1, 2, 3]")
@@ -33,14 +34,14 @@ final class InspectionTests: XCTestCase {
     }
 
     func testNothingKnown() {
-        let i = Interpreter()
+        let i = Interpreter(extensions: [KoanLibrary()])
         XCTAssertNil(i.inspect("nothingHere", cursor: 3, detailLevel: 0))
         XCTAssertNil(i.inspect("   ", cursor: 1, detailLevel: 0))
         XCTAssertNil(i.inspect("", cursor: 0, detailLevel: 0))
     }
 
     func testScalarCursor() throws {
-        let i = Interpreter()
+        let i = Interpreter(extensions: [KoanLibrary()])
         let code = "\"🇫🇷é\"; sqrt(2)"
         let offset = Array(code.unicodeScalars).firstIndex(of: "q")!
         XCTAssertTrue(try XCTUnwrap(i.inspect(code, cursor: offset, detailLevel: 0)).plainText.hasPrefix("sqrt"))

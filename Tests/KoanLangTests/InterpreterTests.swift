@@ -1,10 +1,11 @@
 import Foundation
 import XCTest
 @testable import KoanLang
+import KoanLibrary
 
 final class InterpreterTests: XCTestCase {
     func testInterruptFromAnotherThread() {
-        let interpreter = Interpreter()
+        let interpreter = Interpreter(extensions: [KoanLibrary()])
         XCTAssertNil(runCell(interpreter, "var n = 0", cell: 1).error)
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { interpreter.interrupt() }
         let result = runCell(interpreter, "while true {\n    n += 1\n}", cell: 2)
@@ -18,7 +19,7 @@ final class InterpreterTests: XCTestCase {
     }
 
     func testWorkspaceNamesInDeclarationOrder() {
-        let interpreter = Interpreter()
+        let interpreter = Interpreter(extensions: [KoanLibrary()])
         _ = runCell(interpreter, "let b = 1\nvar a = 2\nfunc c() {}")
         XCTAssertEqual(interpreter.workspaceNames, ["b", "a", "c"])
         _ = runCell(interpreter, "%reset")
@@ -26,7 +27,7 @@ final class InterpreterTests: XCTestCase {
     }
 
     func testDisplayCalls() {
-        let interpreter = Interpreter()
+        let interpreter = Interpreter(extensions: [KoanLibrary()])
         let display = RecordingDisplay()
         let r = runCell(interpreter, "display(HTML(\"<b>x</b>\"), id: \"p\")\nupdateDisplay(\"done\", id: \"p\")\nclearOutput(wait: true)",
                         display: display)
@@ -43,7 +44,7 @@ final class InterpreterTests: XCTestCase {
     }
 
     func testRichResults() {
-        let interpreter = Interpreter()
+        let interpreter = Interpreter(extensions: [KoanLibrary()])
         let md = runCell(interpreter, "Markdown(\"# T\")").value
         XCTAssertEqual(md?.data["text/markdown"], .text("# T"))
         XCTAssertEqual(md?.plainText, "# T")
@@ -59,7 +60,7 @@ final class InterpreterTests: XCTestCase {
     }
 
     func testReadLinePrompt() {
-        let interpreter = Interpreter()
+        let interpreter = Interpreter(extensions: [KoanLibrary()])
         let display = RecordingDisplay()
         display.input = ["42"]
         let r = runCell(interpreter, "let s = readLine(prompt: \"n? \")\nInt(s ?? \"\") ?? 0", display: display)
@@ -68,7 +69,7 @@ final class InterpreterTests: XCTestCase {
     }
 
     func testVoidResultsAreNil() {
-        let interpreter = Interpreter()
+        let interpreter = Interpreter(extensions: [KoanLibrary()])
         XCTAssertNil(runCell(interpreter, "print(1)").value)
         XCTAssertNil(runCell(interpreter, "var q = 1\nq = 2").value)
         XCTAssertNil(runCell(interpreter, "for _ in 0..<1 {}").value)
@@ -80,7 +81,7 @@ final class InterpreterTests: XCTestCase {
     /// Swift rejects reading a variable while a mutating method works on it; Koan must
     /// not trap: the cell fails or finishes, and the variable keeps its elements.
     func testOverlappingAccessDoesNotCrash() {
-        let interpreter = Interpreter()
+        let interpreter = Interpreter(extensions: [KoanLibrary()])
         for (i, code) in ["var xs = [3, 1, 2]\nxs.sort { a, b in xs.isEmpty || a < b }",
                           "func f() -> [Int] {\n    var ys = [3, 1, 2]\n    ys.sort { a, b in ys.count > 5 || a < b }\n    return ys\n}\nf()",
                           "var zs = [[1], [2]]\nzs[0].append(zs.count)\nzs"].enumerated() {

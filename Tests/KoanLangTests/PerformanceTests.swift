@@ -1,12 +1,13 @@
 import Foundation
 import XCTest
 @testable import KoanLang
+import KoanLibrary
 
 /// Timings of interpreted loops (printed; bounds are loose so that debug builds on a
 /// busy 2-core machine pass).
 final class PerformanceTests: XCTestCase {
     func time(_ code: String, cells: Int = 3) -> (Double, String?) {
-        let interpreter = Interpreter()
+        let interpreter = Interpreter(extensions: [KoanLibrary()])
         var best = Double.infinity
         var value: String?
         for i in 0..<cells {

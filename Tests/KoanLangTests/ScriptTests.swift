@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import KoanLang
+import KoanLibrary
 
 /// Runs every `Tests/scripts/<feature>/*.koan`. A script is cells separated by a line
 /// `// cell`; expectations are comments in the cells:
@@ -91,7 +92,7 @@ final class ScriptTests: XCTestCase {
     }
 
     func check(script: String, name: String) {
-        let interpreter = Interpreter()
+        let interpreter = Interpreter(extensions: [KoanLibrary()])
         for (index, cell) in Self.parse(script).enumerated() {
             let display = RecordingDisplay()
             display.interpreter = interpreter

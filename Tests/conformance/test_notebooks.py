@@ -4,6 +4,7 @@ Executed copies (``*.out.ipynb``, ``notebooks/out/``) are not inputs and are ski
 """
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -20,6 +21,19 @@ CELL_TIMEOUT = 300
 def notebooks() -> list[Path]:
     return sorted(p for p in NOTEBOOK_DIR.glob("*.ipynb")
                   if not p.name.endswith(".out.ipynb") and not p.name.startswith("."))
+
+
+def untracked() -> set[str] | None:
+    """Files in the repository that git neither tracks nor ignores (None outside a git checkout)."""
+    try:
+        out = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=all"],
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {line[3:] for line in out.splitlines() if line.startswith("?? ")}
+
+
+UNTRACKED_BEFORE = untracked()
 
 
 def test_there_are_notebooks():
@@ -53,3 +67,12 @@ def test_notebook_executes(path: Path):
     counts = [c.execution_count for c in nb.cells if c.cell_type == "code" and c.source.strip()]
     assert all(isinstance(n, int) for n in counts), counts
     assert counts == sorted(counts) and len(set(counts)) == len(counts), counts
+
+
+def test_notebooks_write_only_into_out():
+    """Executing the notebooks (above, in this module) leaves no file that git neither tracks
+    nor ignores: what they write goes to notebooks/out/, which is ignored."""
+    if UNTRACKED_BEFORE is None:
+        pytest.skip("not a git checkout")
+    left = sorted(untracked() - UNTRACKED_BEFORE)
+    assert not left, f"executing the notebooks left untracked files: {left}"

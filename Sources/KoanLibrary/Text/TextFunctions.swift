@@ -1,3 +1,4 @@
+import KoanLang
 import KoanAutograd
 import KoanData
 import KoanTensor
@@ -28,7 +29,7 @@ extension Value {
     }
 
     func asIDs() throws -> [Int] {
-        if case .tensor(let t) = self { return t.data.ints().map { Int($0) } }
+        if let t = self.tensorValue { return t.data.ints().map { Int($0) } }
         return try elements().map { try $0.asInt() }
     }
 }

@@ -1,3 +1,4 @@
+import KoanLang
 import KoanAutograd
 import KoanMetrics
 
@@ -6,7 +7,7 @@ import KoanMetrics
 
 func registerReportFunctions(_ r: Registry) {
     r.function("classificationReport(_ yTrue: [Label], _ yPred: [Label], labels: [Label]? = nil, targetNames: [String]? = nil, digits: Int = 2, zeroDivision: ZeroDivision = .warn) -> Report",
-               "Per-class precision, recall, f1-score and support with accuracy and macro/weighted averages, laid out exactly as scikit-learn's classification_report. Labels are Ints or Strings (or an integer tensor); zeroDivision is .warn, .zero, .one or .nan.") { a, _ in
+               "Per-class precision, recall, f1-score and support with accuracy and macro/weighted averages, laid out exactly as scikit-learn's classification_report. Labels are Ints or Strings (or an integer tensor); zeroDivision is .warn, 0, 1 or .nan, as scikit-learn's zero_division (.zero and .one also work).") { a, _ in
         if let truth = try indicatorRows(a[0]), let guess = try indicatorRows(a[1]) {
             // Multilabel: rows of Bools (or 0/1), one column per label, as scikit-learn's indicator matrices.
             let report = try classificationReport(
@@ -75,7 +76,7 @@ func registerReportFunctions(_ r: Registry) {
 
 /// Ints, Strings or an integer tensor as report labels.
 func reportLabels(_ v: Value) throws -> [Label] {
-    if case .tensor(let t) = v {
+    if let t = v.tensorValue {
         guard !t.dtype.isFloatingPoint else { throw Fault(.type, "labels must be Ints or Strings, not a \(t.dtype) tensor") }
         return t.data.ints().map { .int(Int($0)) }
     }
@@ -105,13 +106,24 @@ func classificationReportValue(yTrue: [Label], yPred: [Label], labels: [Label]?,
                             fields: value(report.dictionary())))
 }
 
+/// scikit-learn's `zero_division`: "warn", 0, 1 or `np.nan`, written `.warn`, `0`, `1`, `.nan`
+/// (or `.zero`, `.one`, `Double.nan`).
 func zeroDivision(_ v: Value) throws -> ZeroDivision {
+    switch v {
+    case .int(0): return .zero
+    case .int(1): return .one
+    case .double(let d) where d == 0: return .zero
+    case .double(let d) where d == 1: return .one
+    case .double(let d) where d.isNaN: return .nan
+    case .int, .double: throw Fault(.value, "zeroDivision must be .warn, 0, 1 or .nan, got \(v.description)")
+    default: break
+    }
     switch try optionName(v, "zeroDivision") {
     case nil, "warn": return .warn
     case "zero": return .zero
     case "one": return .one
     case "nan": return .nan
-    case let other?: throw Fault(.value, "unknown zeroDivision '.\(other)'; expected .warn, .zero, .one or .nan")
+    case let other?: throw Fault(.value, "unknown zeroDivision '.\(other)'; expected .warn, .zero, .one or .nan (or 0, 1)")
     }
 }
 
@@ -153,7 +165,7 @@ private func labelValue(_ l: Label) -> Value {
 private func doubles(_ xs: [Double]) -> Value { .array(xs.map { .double($0) }) }
 
 private func curveScores(_ v: Value) throws -> [Double] {
-    if case .tensor(let t) = v { return t.data.doubles() }
+    if let t = v.tensorValue { return t.data.doubles() }
     return try v.elements().map { try $0.asDouble() }
 }
 
@@ -172,7 +184,7 @@ private func value(_ r: ReportValue) -> Value {
 /// Rows of a multilabel indicator matrix (`[[Bool]]`, `[[Int]]` of 0/1, or a 2-D tensor), or
 /// nil when the value is a plain list of labels.
 private func indicatorRows(_ v: Value) throws -> [[Bool]]? {
-    if case .tensor(let t) = v {
+    if let t = v.tensorValue {
         guard t.shape.count == 2 else { return nil }
         let flat = t.data.doubles(), cols = t.shape[1]
         return (0..<t.shape[0]).map { r in (0..<cols).map { flat[r * cols + $0] != 0 } }

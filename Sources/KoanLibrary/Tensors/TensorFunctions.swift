@@ -1,3 +1,4 @@
+import KoanLang
 import KoanAutograd
 import KoanTensor
 
@@ -22,7 +23,7 @@ func registerTensorFunctions(_ r: Registry) {
 private func randomKey(_ seed: Value, _ ctx: CallContext) throws -> RandomKey {
     if case .int(let s) = seed { return RandomKey(seed: UInt64(bitPattern: Int64(s)), stream: 0) }
     guard seed.isNil else { throw Fault(.type, "seed must be an Int") }
-    return ctx.runtime.random.next()
+    return ctx.random.next()
 }
 
 private func registerTensorCreation(_ r: Registry) {
@@ -184,12 +185,12 @@ private func registerAutograd(_ r: Registry) {
     r.function("valueAndGrad(_ f: (Tensor...) -> Tensor) -> Function",
                "A function that returns (value, gradient) of f at its tensor arguments: `let (v, g) = valueAndGrad(f)(x)`; with several arguments the gradient is a tuple.") { a, _ in
         let f = try a[0].asFunction()
-        return .function(Function(.builtin([gradientBuiltin(f, name: "valueAndGrad", withValue: true)])))
+        return .function(Function(builtin: gradientBuiltin(f, name: "valueAndGrad", withValue: true)))
     }
     r.function("grad(_ f: (Tensor...) -> Tensor) -> Function",
                "A function that returns the gradient of f at its tensor arguments: `grad(f)(x)`.") { a, _ in
         let f = try a[0].asFunction()
-        return .function(Function(.builtin([gradientBuiltin(f, name: "grad", withValue: false)])))
+        return .function(Function(builtin: gradientBuiltin(f, name: "grad", withValue: false)))
     }
     r.function("noGrad(_ body: () -> T) -> T", "Runs body without recording gradients (inference, evaluation).") { a, ctx in
         try noGrad { try ctx.call(a[0]) }
@@ -203,7 +204,7 @@ private func gradientBuiltin(_ f: Value, name: String, withValue: Bool) -> Built
         let inputs = try a[0].elements().map { try $0.asTensor() }
         guard !inputs.isEmpty else { throw Fault(.value, "\(name)(f) needs at least one tensor argument") }
         let (value, grads) = try valueAndGrad({ xs in
-            try ctx.runtime.call(f, xs.map { Argument(label: nil, value: .tensor($0)) }, at: ctx.span, from: ctx.frame).asTensor()
+            try ctx.call(f, arguments: xs.map { Argument(label: nil, value: .tensor($0)) }).asTensor()
         }, at: inputs)
         let g: Value = grads.count == 1 ? .tensor(grads[0]) : .tuple(TupleValue(grads.map { .tensor($0) }))
         return withValue ? .tuple(TupleValue([.tensor(value), g])) : g
@@ -213,20 +214,20 @@ private func gradientBuiltin(_ f: Value, name: String, withValue: Bool) -> Built
 /// `a + b` and friends when a side is a tensor: the other side may be a number or nested arrays.
 enum TensorArithmetic {
     static func binary(_ op: TBinary, _ a: Value, _ b: Value) throws -> Value {
-        switch (a, b) {
-        case (.tensor(let x), .tensor(let y)): return .tensor(try Tensor.binary(op, x, y))
-        case (.tensor(let x), .int(let s)): return .tensor(try Tensor.binary(op, x, scalar: Double(s), scalarIsFloat: false))
-        case (.tensor(let x), .double(let s)): return .tensor(try Tensor.binary(op, x, scalar: s, scalarIsFloat: true))
-        case (.int(let s), .tensor(let y)):
+        switch (a.tensorValue, b.tensorValue, a, b) {
+        case (let x?, let y?, _, _): return .tensor(try Tensor.binary(op, x, y))
+        case (let x?, nil, _, .int(let s)): return .tensor(try Tensor.binary(op, x, scalar: Double(s), scalarIsFloat: false))
+        case (let x?, nil, _, .double(let s)): return .tensor(try Tensor.binary(op, x, scalar: s, scalarIsFloat: true))
+        case (nil, let y?, .int(let s), _):
             return .tensor(try Tensor.binary(op, y, scalar: Double(s), scalarIsFloat: false, scalarOnLeft: true))
-        case (.double(let s), .tensor(let y)):
+        case (nil, let y?, .double(let s), _):
             return .tensor(try Tensor.binary(op, y, scalar: s, scalarIsFloat: true, scalarOnLeft: true))
         default: return .tensor(try Tensor.binary(op, try a.asTensor(), try b.asTensor()))
         }
     }
 
     /// The language's operators on tensors; nil when the operator has no tensor meaning.
-    static func apply(_ op: BinaryOp, _ a: Value, _ b: Value) throws -> Value? {
+    static func apply(_ op: KoanLang.BinaryOp, _ a: Value, _ b: Value) throws -> Value? {
         let t: TBinary
         switch op {
         case .add: t = .add

@@ -1,3 +1,4 @@
+import KoanLang
 import Glibc
 import KoanMarkup
 import KoanPlot

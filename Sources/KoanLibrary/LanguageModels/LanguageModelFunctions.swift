@@ -1,3 +1,4 @@
+import KoanLang
 import KoanAutograd
 import KoanMarkup
 import KoanNN
@@ -91,7 +92,7 @@ func registerLanguageModelFunctions(_ r: Registry) {
             MimeBundle(["text/plain": .text(text), "text/html": .text("<pre style=\"white-space: pre-wrap\">\(htmlEscaped(text))</pre>")])
         }
         var generated: [Int] = []
-        let cancellation = ctx.runtime.cancellation
+        let cancellation = ctx.cancellation
         _ = try generateDetailed(
                 model: gpt, prompt: promptIDs, tokens: try a[1].asInt(), temperature: try a[3].asDouble(),
                 topK: a[4].isNil ? nil : try a[4].asInt(), topP: a[5].isNil ? nil : try a[5].asDouble(),

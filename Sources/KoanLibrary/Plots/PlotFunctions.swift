@@ -1,3 +1,4 @@
+import KoanLang
 import KoanAutograd
 import KoanMetrics
 import KoanPlot
@@ -122,12 +123,12 @@ func confusionMatrixValue(yTrue: [Label], yPred: [Label], normalize option: Valu
 
 /// Numbers from an array or a tensor (flattened).
 private func numbers(_ v: Value) throws -> [Double] {
-    if case .tensor(let t) = v { return t.data.doubles() }
+    if let t = v.tensorValue { return t.data.doubles() }
     return try v.elements().map { try $0.asDouble() }
 }
 
 private func matrix(_ v: Value) throws -> [[Double]] {
-    if case .tensor(let t) = v {
+    if let t = v.tensorValue {
         guard t.shape.count == 2 else { throw Fault(.value, "heatmap needs a 2-D tensor, got shape \(t.shape)") }
         let flat = t.data.doubles(), cols = t.shape[1]
         return (0..<t.shape[0]).map { Array(flat[$0 * cols..<($0 + 1) * cols]) }

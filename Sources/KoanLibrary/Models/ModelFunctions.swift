@@ -1,3 +1,4 @@
+import KoanLang
 import KoanMarkup
 import KoanAutograd
 import KoanData
@@ -14,11 +15,6 @@ import KoanTrain
 //         let (loss, grads) = valueAndGrad(mlp) { m in crossEntropy(m(x), y) }
 //         opt.update(mlp, grads)
 //     }
-
-/// A value that can be called like a function (`mlp(x)`).
-protocol CallableObject: KoanObject {
-    func call(_ args: [Argument]) throws -> Value
-}
 
 /// A module (layer or model) as a Koan value; modules are shared by reference, as in PyTorch.
 final class ModuleObject: CallableObject {
@@ -85,7 +81,7 @@ extension Value {
 /// The key for a layer's initial weights: `seed:` when given, else the workspace's stream.
 func layerKey(_ seed: Value, _ ctx: CallContext) throws -> RandomKey {
     if case .int(let s) = seed { return RandomKey(seed: UInt64(bitPattern: Int64(s))) }
-    return ctx.runtime.random.next()
+    return ctx.random.next()
 }
 
 func registerModelFunctions(_ r: Registry) {
@@ -235,11 +231,10 @@ func registerModelFunctions(_ r: Registry) {
     r.member(of: ModuleObject.self, "parameterCount: Int", "The number of parameters of a module.", .property { v, _ in
         .int(try v.asModule().parameterCount)
     })
-    r.member(of: ModuleObject.self, "parameters: [String: Tensor]", "A module's parameters by dotted path (\"layers.0.weight\").", .property { v, _ in
-        var d = OrderedDict()
-        for (path, t) in try v.asModule().parameters { d.set(.string(path), .tensor(t)) }
-        return .dict(d)
-    })
+    r.member(of: ModuleObject.self, "parameters: Parameters",
+             "A module's parameters by dotted path as in PyTorch (\"0.weight\"), shown as a table of path, shape, dtype, count and trainable; `parameters[\"0.weight\"]` is the tensor.",
+             .property { v, _ in .object(ParameterTable(try v.asModule())) })
+    registerParameterTableMembers(r)
     moduleMember("freeze(except paths: [String] = [])", "Freezes every parameter except those under the given path prefixes.") { m, a in
         try m.freeze(except: try a[0].elements().map { try $0.asString() })
         return .void

@@ -1,3 +1,4 @@
+import KoanLang
 import KoanAutograd
 import KoanTensor
 
@@ -6,10 +7,10 @@ import KoanTensor
 
 func registerTensorMembers(_ r: Registry) {
     func property(_ sig: String, _ doc: String, _ get: @escaping (Tensor) throws -> Value) {
-        r.member([.tensor], sig, doc, .property { v, _ in try get(try v.asTensor()) })
+        r.member(of: TensorObject.self, sig, doc, .property { v, _ in try get(try v.asTensor()) })
     }
     func method(_ sig: String, _ doc: String, _ body: @escaping (Tensor, [Value]) throws -> Value) {
-        r.member([.tensor], sig, doc, .method { v, a, _ in try body(try v.asTensor(), a) })
+        r.member(of: TensorObject.self, sig, doc, .method { v, a, _ in try body(try v.asTensor(), a) })
     }
 
     property("shape: [Int]", "The size of each axis.") { t in .array(t.shape.map { .int($0) }) }

@@ -1,36 +1,14 @@
+import KoanLang
 import KoanAutograd
 import KoanTensor
 
 // Tensors as Koan values: conversions from literals and arguments, and the implicit
 // member values (`.float32`, `.adamW(lr: 1e-3)`) that select options.
 
-/// The value of an implicit member expression: `.bfloat16`, `.cosine(warmup: 100)`.
-/// Builtins read it by name; it prints as it was written.
-final class EnumCase: KoanObject, NamedCase {
-    let name: String
-    let arguments: [Argument]
-    init(_ name: String, _ arguments: [Argument] = []) { self.name = name; self.arguments = arguments }
-    var typeName: String { "EnumCase" }
-    var caseName: String? { arguments.isEmpty ? name : nil }
-    var description: String {
-        if arguments.isEmpty { return ".\(name)" }
-        let parts = arguments.map { a in (a.label.map { "\($0): " } ?? "") + a.value.debugDescription }
-        return ".\(name)(\(parts.joined(separator: ", ")))"
-    }
-    var richRepresentations: [String: MimeData] { [:] }
-}
-
-/// `..` in a subscript: the whole axis (`x[.., 2]`).
-final class WholeAxis: KoanObject {
-    var typeName: String { "UnboundedRange" }
-    var description: String { ".." }
-    var richRepresentations: [String: MimeData] { [:] }
-}
-
 extension Value {
     /// A tensor from a tensor, a number, a Bool or nested arrays of them.
     func asTensor(dtype: DType? = nil) throws -> Tensor {
-        if case .tensor(let t) = self {
+        if let t = self.tensorValue {
             guard let dtype, dtype != t.dtype else { return t }
             return try t.to(dtype)
         }
@@ -76,7 +54,7 @@ extension Value {
         case .int(let i): return [i]
         case .array(let xs): return try xs.map { try $0.asInt() }
         case .tuple(let t): return try t.elements.map { try $0.asInt() }
-        case .tensor(let t): return t.data.ints().map { Int($0) }
+        case .object(let o as TensorObject): return o.tensor.data.ints().map { Int($0) }
         default: throw Fault(.type, "cannot convert value of type '\(typeName)' to expected argument type '[Int]' (a shape)")
         }
     }
@@ -89,13 +67,6 @@ extension Value {
         return (xs[0], xs[1])
     }
 
-    /// A tensor as a Koan value (rank-0 results stay tensors, as in PyTorch).
-    static func from(_ t: Tensor) -> Value { .tensor(t) }
-}
-
-/// An option without arguments, compared by name: `x.dtype == .float32`.
-protocol NamedCase: AnyObject {
-    var caseName: String? { get }
 }
 
 /// A dtype as a value (`x.dtype`): prints `.float32`, compares equal to `.float32`.
@@ -133,7 +104,8 @@ enum TensorLiteral {
             case .int(let i): doubles.append(Double(i)); sawInt = true
             case .double(let d): doubles.append(d); sawDouble = true
             case .bool(let b): doubles.append(b ? 1 : 0); sawBool = true
-            case .tensor(let t) where t.data.count == 1: doubles.append(try t.data.item()); sawDouble = sawDouble || t.dtype.isFloatingPoint
+            case .object(let o as TensorObject) where o.tensor.data.count == 1:
+                doubles.append(try o.tensor.data.item()); sawDouble = sawDouble || o.tensor.dtype.isFloatingPoint
             case .array: throw Fault(.value, "nested arrays must be rectangular to make a tensor")
             default: throw Fault(.type, "cannot make a tensor from a value of type '\(x.typeName)'")
             }
@@ -156,7 +128,7 @@ enum TensorLiteral {
         case .array(let xs): for x in xs { try collectInts(x, into: &out) }
         case .int(let i): out.append(Int64(i))
         case .bool(let b): out.append(b ? 1 : 0)
-        case .tensor(let t): out.append(contentsOf: t.data.ints())
+        case .object(let o as TensorObject): out.append(contentsOf: o.tensor.data.ints())
         default: out.append(0)
         }
     }

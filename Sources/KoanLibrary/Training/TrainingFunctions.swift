@@ -1,3 +1,4 @@
+import KoanLang
 import KoanAutograd
 import KoanData
 import KoanMarkup
@@ -175,8 +176,8 @@ func registerTrainingFunctions(_ r: Registry) {
         options.checkpoint = try checkpointOption(a[11])
         options.seed = try seedOption(a[12])
         options.loss = try lossOption(a[13])
-        let live = FitDisplay(ctx.runtime.display)
-        let cancellation = ctx.runtime.cancellation
+        let live = FitDisplay(ctx.display)
+        let cancellation = ctx.cancellation
         let run = try KoanTrain.fit(model, on: try a[0].asDataset(), optimizer: optimizer, options: options,
                                     observer: { live.update($0) }, isCancelled: { cancellation.isCancelled })
         return .object(RunObject(run))
@@ -185,8 +186,8 @@ func registerTrainingFunctions(_ r: Registry) {
              "Continues an interrupted run from its next step (same optimizer state, schedule and batch order), updating the same Run.",
              .method { v, _, ctx in
         let run = try v.asRun()
-        let live = FitDisplay(ctx.runtime.display)
-        let cancellation = ctx.runtime.cancellation
+        let live = FitDisplay(ctx.display)
+        let cancellation = ctx.cancellation
         try KoanTrain.resume(run, observer: { live.update($0) }, isCancelled: { cancellation.isCancelled })
         return v
     })

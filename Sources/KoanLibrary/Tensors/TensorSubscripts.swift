@@ -1,3 +1,4 @@
+import KoanLang
 import KoanAutograd
 import KoanTensor
 
@@ -24,7 +25,8 @@ enum TensorSubscripts {
                 return .range(start: try s.from.asInt(), end: try s.to.asInt(), step: step)
             case .object(let o) where o is WholeAxis: return .all
             case .object(let o as EnumCase) where o.name == "newAxis" && o.arguments.isEmpty: return .newAxis
-            case .tensor(let t):
+            case .object(let o as TensorObject):
+                let t = o.tensor
                 return t.dtype == .bool ? .mask(t.data) : .gather(t.data)
             case .array:
                 let t = try arg.value.asTensor()
@@ -41,7 +43,7 @@ enum TensorSubscripts {
 
     /// `x[i] = v` and `x[i] += v`: the current selection is handed to `body`, then written back.
     static func set(_ v: inout Value, _ index: [Argument], _ body: (inout Value) throws -> Void) throws {
-        guard case .tensor(var t) = v else { return }
+        guard var t = v.tensorValue else { return }
         let items = try items(index)
         var element = Value.tensor(try t.index(items))
         try body(&element)
