@@ -3,7 +3,7 @@
 without a KV cache, and the attention kernels, against the same model in PyTorch.
 
     swift build -c release --scratch-path .build-release --product koan-bench
-    python3 bench/gpt.py [--bench-bin .build-release/release/koan-bench] [--threads 2] [--quick] [--json out.json]
+    .venv/bin/python bench/gpt.py [--bench-bin .build-release/release/koan-bench] [--threads 2] [--quick] [--json out.json]
 
 Every (workload, implementation) pair runs in its own process, so its peak RSS (VmHWM) is
 what that run costs, including `import torch` on the PyTorch side. Ratios are

@@ -19,9 +19,9 @@ Targets (docs: performance): round trip ≤ 0.2× ipykernel, start ≤ 0.1× ipy
 
 Usage::
 
-    python3 bench/kernel_latency.py                       # release binary if built, else debug
-    python3 bench/kernel_latency.py --koan-bin .build/release/koan --n 500 --starts 5
-    python3 bench/kernel_latency.py --json out.json       # also write the raw numbers
+    .venv/bin/python bench/kernel_latency.py                # release binary if built, else debug
+    .venv/bin/python bench/kernel_latency.py --koan-bin .build/release/koan --n 500 --starts 5
+    .venv/bin/python bench/kernel_latency.py --json out.json # also write the raw numbers
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 directly, NumPy and PyTorch (CPU, if installed), all in one invocation.
 
     swift build -c release --scratch-path .build-release --product koan-bench
-    python3 bench/tensor.py [--bench-bin .build-release/release/koan-bench] [--quick] [--json out.json]
+    .venv/bin/python bench/tensor.py [--bench-bin .build-release/release/koan-bench] [--quick] [--json out.json]
 
 Prints a table of medians and ratios (koan time / anchor time: below 1 means Koan is faster).
 """

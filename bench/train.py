@@ -3,7 +3,7 @@
 standard PyTorch eager training loop, same models, data, batch size and optimizer.
 
     swift build -c release --scratch-path .build-release --product koan-bench
-    python3 bench/train.py [--bench-bin .build-release/release/koan-bench] [--quick] [--json out.json]
+    .venv/bin/python bench/train.py [--bench-bin .build-release/release/koan-bench] [--quick] [--json out.json]
 
 Every (workload, implementation) pair runs in its own process, so its peak RSS (VmHWM) is
 what that training run costs, including the torch import on the PyTorch side and the

