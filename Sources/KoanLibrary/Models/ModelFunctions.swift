@@ -24,14 +24,18 @@ final class ModuleObject: CallableObject {
     var description: String {
         "\(module.description)\n\(module.parameterCount) parameters (\(module.trainableParameterCount) trainable)"
     }
+    /// In a notebook: the parameter table beside the block diagram (`modelDiagram`).
     var richRepresentations: [String: MimeData] {
-        var html = "<table><caption>\(htmlEscaped(module.layerName)): \(module.parameterCount) parameters, \(module.trainableParameterCount) trainable</caption>"
-        html += "<thead><tr><th>parameter</th><th>shape</th><th>count</th><th>trainable</th></tr></thead><tbody>"
+        var table = "<table><caption>\(htmlEscaped(module.layerName)): \(module.parameterCount) parameters, \(module.trainableParameterCount) trainable</caption>"
+        table += "<thead><tr><th>parameter</th><th>shape</th><th>count</th><th>trainable</th></tr></thead><tbody>"
         let trainable = Set(module.trainableParameters.map(\.path))
         for (path, t) in module.parameters {
-            html += "<tr><td><code>\(htmlEscaped(path))</code></td><td>\(t.shape)</td><td>\(t.data.count)</td><td>\(trainable.contains(path) ? "yes" : "no")</td></tr>"
+            table += "<tr><td><code>\(htmlEscaped(path))</code></td><td>\(t.shape)</td><td>\(t.data.count)</td><td>\(trainable.contains(path) ? "yes" : "no")</td></tr>"
         }
-        return ["text/html": .text(html + "</tbody></table>")]
+        table += "</tbody></table>"
+        let diagram = modelDiagram(module)
+        let html = "<div style=\"display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start\"><div>\(table)</div><div>\(diagram)</div></div>"
+        return ["text/html": .text(html), "image/svg+xml": .text(diagram)]
     }
     func call(_ args: [Argument]) throws -> Value {
         guard args.count == 1, args[0].label == nil else {
