@@ -80,6 +80,7 @@ clean-tree:
 	if [ -n "$$left" ]; then echo "the tests left untracked files in the repository:"; echo "$$left"; exit 1; fi
 
 bench: venv
+	$(VPY) -m pip install -q -r requirements-bench.txt
 	swift build -c release --scratch-path .build-release
 	$(VPY) bench/kernel_latency.py --koan-bin .build-release/release/koan
 	$(VPY) bench/tensor.py --bench-bin .build-release/release/koan-bench

@@ -82,16 +82,18 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "koan-bench", dependencies: ["KoanLang", "KoanLibrary", "KoanTensor", "KoanAutograd", "KoanNN", "KoanData", "KoanTrain", "KoanTokenizers", "CBLAS"]),
+        // What several test targets share: the Python oracles (KOAN_PYTHON, skip or fail).
+        .target(name: "KoanTestSupport", path: "Tests/KoanTestSupport"),
         .testTarget(name: "JupyterKernelTests", dependencies: ["JupyterKernel"]),
         .testTarget(name: "KoanLangTests", dependencies: ["KoanLang", "KoanLibrary"]),
         .testTarget(name: "KoanJSONTests", dependencies: ["KoanJSON"]),
-        .testTarget(name: "KoanTensorTests", dependencies: ["KoanTensor"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KoanTensorTests", dependencies: ["KoanTensor", "KoanTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KoanAutogradTests", dependencies: ["KoanAutograd"]),
         .testTarget(name: "KoanMetricsTests", dependencies: ["KoanMetrics"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "KoanPlotTests", dependencies: ["KoanPlot"]),
-        .testTarget(name: "KoanNNTests", dependencies: ["KoanNN", "KoanTrain"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KoanPlotTests", dependencies: ["KoanPlot", "KoanTestSupport"]),
+        .testTarget(name: "KoanNNTests", dependencies: ["KoanNN", "KoanTrain", "KoanTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KoanDataTests", dependencies: ["KoanData"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "KoanTokenizersTests", dependencies: ["KoanTokenizers"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KoanTokenizersTests", dependencies: ["KoanTokenizers", "KoanTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KoanTrainTests", dependencies: ["KoanTrain"], resources: [.copy("Fixtures")]),
     ]
 )

