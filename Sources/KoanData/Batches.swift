@@ -26,20 +26,20 @@ public struct BatchPlan: Sendable {
         self.batchSize = size
         self.order = shuffle ? try dataset.permutation(seed: seed) : nil
         let n = dataset.count
-        self.count = dropLast ? n / size : (n + size - 1) / size
+        self.count = n / size + (dropLast || n % size == 0 ? 0 : 1)   // no n + size − 1: size may be huge
     }
 
     /// The sample indices of batch `i`.
     public func indices(_ i: Int) throws -> [Int] {
         guard i >= 0, i < count else { throw DataError.indexOutOfRange(index: i, count: count) }
-        let lo = i * batchSize, hi = min(dataset.count, lo + batchSize)
+        let lo = i * batchSize, hi = lo + min(batchSize, dataset.count - lo)
         return order.map { Array($0[lo..<hi]) } ?? Array(lo..<hi)
     }
 
     /// Batch `i` as `(x, y)`: features `[B, …]` and labels `[B]`.
     public func batch(_ i: Int) throws -> (x: NDArray, y: NDArray) {
         guard i >= 0, i < count else { throw DataError.indexOutOfRange(index: i, count: count) }
-        let lo = i * batchSize, hi = min(dataset.count, lo + batchSize)
+        let lo = i * batchSize, hi = lo + min(batchSize, dataset.count - lo)
         guard let order else {
             return (try dataset.features.sliced(axis: 0, start: lo, end: hi),
                     try dataset.labels.sliced(axis: 0, start: lo, end: hi))

@@ -36,7 +36,8 @@ public struct Dataset: Sendable {
         guard labels.rank >= 1, labels.shape[0] == features.shape[0] else {
             throw DataError.shapeMismatch(detail: "\(name): labels of shape \(labels.shape) do not match \(features.shape[0]) samples (features \(features.shape))")
         }
-        if let s = imageShape, s.reduce(1, *) != features.shape.dropFirst().reduce(1, *) {
+        if let s = imageShape, s.contains(where: { $0 < 0 })
+            || ShapeArithmetic.productIfRepresentable(s) != features.shape.dropFirst().reduce(1, *) {
             throw DataError.shapeMismatch(detail: "\(name): image shape \(s) does not hold a sample of shape \(Array(features.shape.dropFirst()))")
         }
         self.features = features.dtype.isFloatingPoint || features.dtype == .bool ? try features.to(.float32) : try features.to(.int64)
@@ -114,7 +115,7 @@ public struct Dataset: Sendable {
         guard out.rank >= 1, out.shape[0] == count else {
             throw DataError.shapeMismatch(detail: "map over '\(name)' must keep \(count) samples on axis 0, got shape \(out.shape)")
         }
-        let keepsImage = imageShape.map { $0.reduce(1, *) == out.shape.dropFirst().reduce(1, *) } ?? false
+        let keepsImage = imageShape.map { ShapeArithmetic.productIfRepresentable($0) == out.shape.dropFirst().reduce(1, *) } ?? false
         return try Dataset(features: out, labels: labels, classNames: classNames, name: name,
                            imageShape: keepsImage ? imageShape : nil, valueRange: nil)
     }

@@ -20,23 +20,27 @@ extension Dataset {
         guard context >= 1 else { throw DataError.unsupported(detail: "context must be at least 1, got \(context)") }
         let step = stride ?? context
         guard step >= 1 else { throw DataError.unsupported(detail: "stride must be at least 1, got \(step)") }
-        guard ids.count >= context + 1 else {
-            throw DataError.emptyDataset(detail: "the text has \(ids.count) tokens; a window of context \(context) needs \(context + 1)")
+        guard ids.count > context else {
+            let (needed, overflow) = context.addingReportingOverflow(1)
+            throw DataError.emptyDataset(detail: "the text has \(ids.count) tokens; a window of context \(context) needs "
+                                         + (overflow ? "more than \(context)" : "\(needed)"))
         }
         if let bad = ids.first(where: { $0 < 0 }) {
             throw DataError.unsupported(detail: "token ids must be ≥ 0, got \(bad)")
         }
-        var features: [Int64] = [], labels: [Int64] = []
-        var start = 0, n = 0
-        while start + context + 1 <= ids.count {
+        // Windows start at 0, step, 2·step, … up to ids.count − context − 1. The [n, context]
+        // tensors are allocated first, so a too large window count is a thrown size error.
+        let n = (ids.count - context - 1) / step + 1
+        let features = try NDArray(shape: [n, context], dtype: .int64)
+        let labels = try NDArray(shape: [n, context], dtype: .int64)
+        let fp = features.pointer(as: Int64.self), lp = labels.pointer(as: Int64.self)
+        for i in 0..<n {
+            let start = i * step
             for j in 0..<context {
-                features.append(Int64(ids[start + j]))
-                labels.append(Int64(ids[start + j + 1]))
+                fp[i * context + j] = Int64(ids[start + j])
+                lp[i * context + j] = Int64(ids[start + j + 1])
             }
-            n += 1
-            start += step
         }
-        return try Dataset(features: try NDArray(ints: features, shape: [n, context]),
-                           labels: try NDArray(ints: labels, shape: [n, context]), name: name)
+        return try Dataset(features: features, labels: labels, name: name)
     }
 }

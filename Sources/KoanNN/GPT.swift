@@ -61,7 +61,8 @@ public final class TransformerBlock: Module {
         attention = try MultiHeadAttention(dim: dim, heads: heads, kernel: kernel, causal: true, dropout: dropout,
                                            positional: position, key: key.derived(0))
         norm2 = try LayerNorm(dim)
-        mlp = try FeedForward(dim: dim, hidden: 4 * dim, key: key.derived(1))
+        mlp = try FeedForward(dim: dim, hidden: try ShapeArithmetic.product([4, dim], op: "TransformerBlock", what: "the MLP width (4 × dim)"),
+                              key: key.derived(1))
         residualDropout = try Dropout(p: dropout, key: key.derived(2))
         super.init()
         registerChild("ln_1", norm1)

@@ -25,6 +25,7 @@ public struct Initializer: Sendable {
         guard shape.count >= 2 else {
             throw NNError.invalidArgument(layer: scheme, message: "fan in and fan out need a tensor of rank >= 2, got shape \(shape)")
         }
+        try ShapeArithmetic.elementCount(shape, op: scheme)   // then every product below fits
         let receptive = shape.dropFirst(2).reduce(1, *)
         return (shape[1] * receptive, shape[0] * receptive)
     }

@@ -81,7 +81,7 @@ public final class Conv2d: Module {
         self.outChannels = outChannels
         self.kernelSize = kernelSize
         options = Conv2dOptions(stride: stride, padding: padding, dilation: dilation, groups: groups)
-        let fanIn = inChannels / groups * kernelSize.0 * kernelSize.1
+        let fanIn = try ShapeArithmetic.product([inChannels / groups, kernelSize.0, kernelSize.1], op: "Conv2d", what: "the fan-in")
         weight = Parameter(Tensor(try Initializer.kaimingUniform(a: 5.0.squareRoot())
             .make([outChannels, inChannels / groups, kernelSize.0, kernelSize.1], dtype, key.derived(0))))
         self.bias = bias ? Parameter(Tensor(try Initializer.biasUniform(fanIn: fanIn)
@@ -123,7 +123,7 @@ public class Pool2d: Module {
     init(layer: String, kernelSize: (Int, Int), stride: (Int, Int)?, padding: (Int, Int)) throws {
         try requirePositive(layer, [("kernel height", kernelSize.0), ("kernel width", kernelSize.1)])
         if let s = stride { try requirePositive(layer, [("stride", Swift.min(s.0, s.1))]) }
-        guard padding.0 >= 0, padding.1 >= 0, padding.0 * 2 <= kernelSize.0, padding.1 * 2 <= kernelSize.1 else {
+        guard padding.0 >= 0, padding.1 >= 0, padding.0 <= kernelSize.0 / 2, padding.1 <= kernelSize.1 / 2 else {
             throw NNError.invalidArgument(layer: layer, message: "padding must be between 0 and half the kernel size, got \(padding)")
         }
         self.kernelSize = kernelSize

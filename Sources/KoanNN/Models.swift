@@ -102,7 +102,7 @@ public final class CNN: Module {
             feats.append(try MaxPool2d(2))
         }
         let side = imageSize / shrink
-        var head: [Module] = [Flatten(), try Linear(c * side * side, hidden, key: key.derived(k), dtype: dtype), ReLU()]
+        var head: [Module] = [Flatten(), try Linear(try ShapeArithmetic.product([c, side, side], op: "CNN", what: "the flattened features (channels × side²)"), hidden, key: key.derived(k), dtype: dtype), ReLU()]
         if dropout > 0 { head.append(try Dropout(p: dropout, key: key.derived(k + 2))) }
         head.append(try Linear(hidden, classes, key: key.derived(k + 1), dtype: dtype))
         features = Sequential(feats)

@@ -27,14 +27,16 @@ public func sinusoidalTable(length: Int, dim: Int, base: Double = 10_000, offset
         throw NNError.invalidArgument(layer: "sinusoidalTable", message:
             "need length >= 0, dim > 0, base > 0, offset >= 0, got \(length), \(dim), \(base), \(offset)")
     }
-    var values = [Double](repeating: 0, count: length * dim)
+    // Computed in a float64 tensor: its allocation checks the size (ShapeArithmetic, memory limit).
+    let table = try NDArray(shape: [length, dim], dtype: .float64)
+    let values = table.pointer(as: Double.self)
     for p in 0..<length {
         for c in 0..<dim {
-            let angle = Double(p + offset) / pow(base, Double(c - c % 2) / Double(dim))
+            let angle = (Double(p) + Double(offset)) / pow(base, Double(c - c % 2) / Double(dim))
             values[p * dim + c] = c % 2 == 0 ? sin(angle) : cos(angle)
         }
     }
-    return try Tensor(values: values, shape: [length, dim], dtype: dtype)
+    return Tensor(try table.to(dtype))
 }
 
 /// A learned position table: an `Embedding(maxLength, dim)` (weight [maxLength, dim]) that
@@ -54,7 +56,11 @@ public func positionIDs(length: Int, offset: Int = 0) throws -> Tensor {
     guard length >= 0, offset >= 0 else {
         throw NNError.invalidArgument(layer: "positionIDs", message: "length and offset must be >= 0, got \(length), \(offset)")
     }
-    return try Tensor(ints: (0..<length).map { Int64($0 + offset) }, shape: [length])
+    try ShapeArithmetic.sum([length, offset], op: "positionIDs", what: "the last position (offset + length)")
+    let ids = try NDArray(shape: [length], dtype: .int64)
+    let p = ids.pointer(as: Int64.self)
+    for i in 0..<length { p[i] = Int64(i + offset) }
+    return Tensor(ids)
 }
 
 /// The RoPE angle tables cos and sin [length, dim] (GPT-NeoX/LLaMA layout: the dim/2
@@ -68,15 +74,18 @@ public func ropeTables(length: Int, dim: Int, offset: Int = 0, base: Double = 10
             "need length >= 0, an even dim > 0, offset >= 0 and base > 0, got \(length), \(dim), \(offset), \(base)")
     }
     let half = dim / 2
-    var c = [Double](repeating: 0, count: length * dim), s = c
+    // Computed in float64 tensors: their allocation checks the size (ShapeArithmetic, memory limit).
+    let cosTable = try NDArray(shape: [length, dim], dtype: .float64)
+    let sinTable = try NDArray(shape: [length, dim], dtype: .float64)
+    let c = cosTable.pointer(as: Double.self), s = sinTable.pointer(as: Double.self)
     for p in 0..<length {
         for i in 0..<half {
-            let angle = Double(p + offset) * pow(base, -2 * Double(i) / Double(dim))
+            let angle = (Double(p) + Double(offset)) * pow(base, -2 * Double(i) / Double(dim))
             c[p * dim + i] = cos(angle); c[p * dim + i + half] = cos(angle)
             s[p * dim + i] = sin(angle); s[p * dim + i + half] = sin(angle)
         }
     }
-    return (try Tensor(values: c, shape: [length, dim], dtype: dtype), try Tensor(values: s, shape: [length, dim], dtype: dtype))
+    return (Tensor(try cosTable.to(dtype)), Tensor(try sinTable.to(dtype)))
 }
 
 /// Rotary position embedding of x [..., T, D] (D even) with the rotate-half convention:

@@ -120,6 +120,7 @@ public class RecurrentLayer: Module {
         self.hasBias = bias
         self.dropout = dropout
         let G = mode.gateCount
+        let gateRows = try ShapeArithmetic.product([G, hiddenSize], op: name, what: "the gate rows (gates × hidden size)")
         let bound = 1 / Double(hiddenSize).squareRoot()
         let initializer = Initializer.uniform(low: -bound, high: bound)
         var k: UInt64 = 0
@@ -129,11 +130,11 @@ public class RecurrentLayer: Module {
         }
         var wih: [Parameter] = [], whh: [Parameter] = [], bih: [Parameter] = [], bhh: [Parameter] = []
         for l in 0..<layers {
-            wih.append(try draw([G * hiddenSize, l == 0 ? inputSize : hiddenSize]))
-            whh.append(try draw([G * hiddenSize, hiddenSize]))
+            wih.append(try draw([gateRows, l == 0 ? inputSize : hiddenSize]))
+            whh.append(try draw([gateRows, hiddenSize]))
             if bias {
-                bih.append(try draw([G * hiddenSize]))
-                bhh.append(try draw([G * hiddenSize]))
+                bih.append(try draw([gateRows]))
+                bhh.append(try draw([gateRows]))
             }
         }
         weightsIH = wih

@@ -25,12 +25,11 @@ extension NDArray {
         guard target.count >= rank else {
             throw TensorError.shapeMismatch(op: "broadcast", lhs: shape, rhs: target, detail: "cannot broadcast to fewer dimensions")
         }
+        // A view holds no new storage, but its element count must still be countable.
+        try ShapeArithmetic.elementCount(target, dtype: dtype, op: "broadcast")
         let lead = target.count - rank
         var newStrides = [Int](repeating: 0, count: target.count)
         for i in 0..<target.count {
-            if target[i] < 0 {
-                throw TensorError.invalidArgument(op: "broadcast", message: "negative dimension in shape \(target)")
-            }
             if i < lead { continue }
             let s = shape[i - lead]
             if s == target[i] { newStrides[i] = strides[i - lead] } else if s == 1 { newStrides[i] = 0 } else {

@@ -53,22 +53,31 @@ fileprivate struct ConvGeometry {
         guard kh >= 1, kw >= 1 else {
             throw TensorError.invalidArgument(op: op, message: "kernel size must be positive, got weight shape \(weight)")
         }
-        guard C == Cg * groups else {
+        let expectedChannels = try ShapeArithmetic.product([Cg, groups], op: op, what: "the weight's input channels times groups")
+        guard C == expectedChannels else {
             throw TensorError.shapeMismatch(op: op, lhs: input, rhs: weight,
-                detail: "the input has \(C) channels but the weight expects \(Cg * groups) (\(Cg) per group × \(groups) groups)")
+                detail: "the input has \(C) channels but the weight expects \(expectedChannels) (\(Cg) per group × \(groups) groups)")
         }
         guard O % groups == 0 else {
             throw TensorError.shapeMismatch(op: op, lhs: input, rhs: weight,
                 detail: "\(O) output channels are not divisible by \(groups) groups")
         }
         Og = O / groups
-        let ekh = (kh - 1) * dh + 1, ekw = (kw - 1) * dw + 1
-        guard ekh <= H + 2 * ph, ekw <= W + 2 * pw else {
+        let ekh = try ShapeArithmetic.sum([ShapeArithmetic.product([kh - 1, dh], op: op, what: "the dilated kernel height"), 1],
+                                          op: op, what: "the dilated kernel height")
+        let ekw = try ShapeArithmetic.sum([ShapeArithmetic.product([kw - 1, dw], op: op, what: "the dilated kernel width"), 1],
+                                          op: op, what: "the dilated kernel width")
+        let paddedH = try ShapeArithmetic.sum([H, ph, ph], op: op, what: "the padded input height")
+        let paddedW = try ShapeArithmetic.sum([W, pw, pw], op: op, what: "the padded input width")
+        guard ekh <= paddedH, ekw <= paddedW else {
             throw TensorError.shapeMismatch(op: op, lhs: input, rhs: weight,
-                detail: "the kernel (\(ekh)×\(ekw) with dilation) is larger than the padded input (\(H + 2 * ph)×\(W + 2 * pw))")
+                detail: "the kernel (\(ekh)×\(ekw) with dilation) is larger than the padded input (\(paddedH)×\(paddedW))")
         }
-        OH = (H + 2 * ph - ekh) / sh + 1
-        OW = (W + 2 * pw - ekw) / sw + 1
+        OH = (paddedH - ekh) / sh + 1
+        OW = (paddedW - ekw) / sw + 1
+        // The output and the im2col buffer (K × OH·OW) must be countable before any loop runs.
+        try ShapeArithmetic.elementCount(outputShape, op: op)
+        try ShapeArithmetic.elementCount([Cg, kh, kw, OH, OW], op: op)
     }
 
 

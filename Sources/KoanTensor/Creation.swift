@@ -40,7 +40,7 @@ extension NDArray {
     ///
     ///     let x = try NDArray(values: [1, 2, 3, 4], shape: [2, 2])
     public init(values: [Double], shape: [Int], dtype: DType = .float32) throws {
-        let expected = shape.reduce(1, *)
+        let expected = try ShapeArithmetic.elementCount(shape, dtype: dtype, op: "tensor")
         guard values.count == expected else {
             throw TensorError.invalidArgument(op: "NDArray", message: "\(values.count) values do not fill shape \(shape) (\(expected) elements)")
         }
@@ -61,7 +61,7 @@ extension NDArray {
     ///
     ///     let idx = try NDArray(ints: [0, 2, 1], shape: [3])
     public init(ints: [Int64], shape: [Int], dtype: DType = .int64) throws {
-        let expected = shape.reduce(1, *)
+        let expected = try ShapeArithmetic.elementCount(shape, dtype: dtype, op: "tensor")
         guard ints.count == expected else {
             throw TensorError.invalidArgument(op: "NDArray", message: "\(ints.count) values do not fill shape \(shape) (\(expected) elements)")
         }
@@ -76,7 +76,8 @@ extension NDArray {
         guard step != 0, step.isFinite, start.isFinite, end.isFinite else {
             throw TensorError.invalidArgument(op: "arange", message: "need finite start, end and a non-zero step, got \(start), \(end), \(step)")
         }
-        let len = Swift.max(0, Int(((end - start) / step).rounded(.up)))
+        let len = try ShapeArithmetic.count((end - start) / step, op: "arange",
+                                            what: "the length of arange(\(start), \(end), step: \(step))")
         let out = try NDArray(shape: [len], dtype: dtype)
         if dtype.isInteger || dtype == .bool {
             for i in 0..<len { out.storeInt(saturatingInt64(start + Double(i) * step), at: i) }

@@ -61,7 +61,7 @@ extension NDArray {
                 guard step != 0 else { throw TensorError.invalidArgument(op: op, message: "slice step cannot be zero") }
                 let (s, n) = pythonSlice(start: start, end: end, step: step, length: shape[axis])
                 if n > 0 { off += s * strides[axis] }
-                sh.append(n); st.append(strides[axis] * step)
+                sh.append(n); st.append(sliceStride(strides[axis], step: step, count: n))
                 axis += 1
             case .all:
                 sh.append(shape[axis]); st.append(strides[axis])

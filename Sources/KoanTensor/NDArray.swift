@@ -24,14 +24,15 @@ public struct NDArray: Sendable {
     }
 
     /// A new contiguous array, uninitialised unless `zeroed`.
+    /// Throws `invalidArgument` for a negative dimension and `allocationTooLarge` (naming the
+    /// shape) when it is too large to count (`ShapeArithmetic`) or to allocate.
     public init(shape: [Int], dtype: DType = .float32, zeroed: Bool = false) throws {
-        for d in shape where d < 0 {
-            throw TensorError.invalidArgument(op: "NDArray", message: "negative dimension \(d) in shape \(shape)")
+        let bytes = try ShapeArithmetic.byteCount(shape, dtype: dtype, op: "tensor")
+        do {
+            self.storage = try Storage(byteCount: bytes, zeroed: zeroed)
+        } catch let TensorError.allocationTooLarge(bytes, limit, nil, _) {
+            throw TensorError.allocationTooLarge(bytes: bytes, limit: limit, shape: shape, dtype: dtype)
         }
-        let count = shape.reduce(1, *)
-        let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
-        if overflow { throw TensorError.allocationTooLarge(bytes: Int.max, limit: TensorRuntime.memoryLimit) }
-        self.storage = try Storage(byteCount: bytes, zeroed: zeroed)
         self.dtype = dtype
         self.shape = shape
         self.strides = contiguousStrides(shape)
@@ -225,7 +226,9 @@ public func contiguousStrides(_ shape: [Int]) -> [Int] {
     var acc = 1
     for i in stride(from: shape.count - 1, through: 0, by: -1) {
         strides[i] = acc
-        acc *= max(shape[i], 1)
+        // Nothing wraps for a valid shape (ShapeArithmetic); for any other the strides are
+        // meaningless, but computing them is no trap.
+        acc = acc &* max(shape[i], 1)
     }
     return strides
 }

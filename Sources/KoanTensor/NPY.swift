@@ -273,15 +273,16 @@ public enum NPY {
         }
         guard case let .tuple(dims) = shapeValue else { throw bad("malformed header: 'shape' is not a tuple") }
         var shape = [Int]()
-        var count = 1
         for d in dims {
             guard case let .int(n) = d, n >= 0 else {
                 throw bad("malformed header: 'shape' must hold non-negative integers")
             }
             shape.append(n)
-            let (c, o) = count.multipliedReportingOverflow(by: n)
-            guard !o else { throw bad("shape \(shapeText(shape)) is too large") }
-            count = c
+        }
+        // The same size rule as every tensor (ShapeArithmetic), reported as a bad file.
+        let count: Int
+        do { count = try ShapeArithmetic.elementCount(shape, dtype: source.dtype, op: "load") } catch let e as TensorError {
+            throw bad(e.description)
         }
         let dataStart = headerStart + headerLength
         let available = buf.count - dataStart
@@ -299,7 +300,7 @@ public enum NPY {
         if fortran && shape.count > 1 {
             var s = [Int](repeating: 1, count: shape.count)
             var acc = 1
-            for i in 0..<shape.count { s[i] = acc; acc *= max(shape[i], 1) }
+            for i in 0..<shape.count { s[i] = acc; acc = acc &* max(shape[i], 1) }  // fits: the shape is checked
             strides = s
         } else {
             strides = contiguousStrides(shape)

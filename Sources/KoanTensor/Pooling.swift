@@ -20,19 +20,25 @@ fileprivate struct PoolGeometry {
         (ph, pw) = padding
         guard kh >= 1, kw >= 1 else { throw TensorError.invalidArgument(op: op, message: "kernel size must be positive, got (\(kh), \(kw))") }
         guard sh >= 1, sw >= 1 else { throw TensorError.invalidArgument(op: op, message: "stride must be positive, got (\(sh), \(sw))") }
-        guard ph >= 0, pw >= 0, 2 * ph <= kh, 2 * pw <= kw else {
+        guard ph >= 0, pw >= 0, ph <= kh / 2, pw <= kw / 2 else {
             throw TensorError.invalidArgument(op: op, message: "padding (\(ph), \(pw)) must be non-negative and at most half the kernel size (\(kh), \(kw))")
         }
+        // The input shape may come from the caller (the backward passes): check it first.
+        try ShapeArithmetic.elementCount(input, op: op)
+        try ShapeArithmetic.product([kh, kw], op: op, what: "the kernel area")
         let r = input.count
         H = input[r - 2]
         W = input[r - 1]
         planes = input.dropLast(2).reduce(1, *)
-        guard kh <= H + 2 * ph, kw <= W + 2 * pw else {
-            throw TensorError.invalidArgument(op: op, message: "the kernel (\(kh)×\(kw)) is larger than the padded input (\(H + 2 * ph)×\(W + 2 * pw)) of shape \(input)")
+        let paddedH = try ShapeArithmetic.sum([H, ph, ph], op: op, what: "the padded input height")
+        let paddedW = try ShapeArithmetic.sum([W, pw, pw], op: op, what: "the padded input width")
+        guard kh <= paddedH, kw <= paddedW else {
+            throw TensorError.invalidArgument(op: op, message: "the kernel (\(kh)×\(kw)) is larger than the padded input (\(paddedH)×\(paddedW)) of shape \(input)")
         }
-        OH = (H + 2 * ph - kh) / sh + 1
-        OW = (W + 2 * pw - kw) / sw + 1
+        OH = (paddedH - kh) / sh + 1
+        OW = (paddedW - kw) / sw + 1
         outputShape = Array(input.dropLast(2)) + [OH, OW]
+        try ShapeArithmetic.elementCount(outputShape, op: op)
     }
 
     /// Visits the average-pooling windows of one plane: the output offset, the input rows
@@ -82,7 +88,7 @@ fileprivate func maxPoolKernel<T: BinaryFloatingPoint>(_: T.Type, _ x: NDArray, 
     let px = x.pointer(as: T.self), py = out.pointer(as: T.self), pi = idx.pointer(as: Int64.self)
     let HW = g.H * g.W, L = g.OH * g.OW
     let pairs = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0
-    parallelFor(g.planes, grain: max(1, 8_192 / max(1, L * g.kh * g.kw))) { r in
+    parallelFor(g.planes, grain: max(1, 8_192 / max(1, ShapeArithmetic.productIfRepresentable([L, g.kh, g.kw]) ?? Int.max))) { r in
         for plane in r {
             let src = px + plane * HW
             if pairs {
@@ -152,6 +158,7 @@ public func maxPool2dBackward(gradOutput: NDArray, indices: NDArray, inputShape:
     guard inputShape.count == 4 || inputShape.count == 3, inputShape.allSatisfy({ $0 >= 0 }) else {
         throw TensorError.invalidArgument(op: op, message: "expected a 4-D (N, C, H, W) or 3-D (C, H, W) input shape, got \(inputShape)")
     }
+    try ShapeArithmetic.elementCount(inputShape, op: op)
     guard gradOutput.shape == indices.shape else {
         throw TensorError.shapeMismatch(op: op, lhs: gradOutput.shape, rhs: indices.shape, detail: "the gradient and the indices must have the same shape")
     }
@@ -195,7 +202,7 @@ public func avgPool2d(_ input: NDArray, kernel: (Int, Int), stride: (Int, Int)?,
     func run<T: BinaryFloatingPoint>(_: T.Type) {
         let px = x.pointer(as: T.self), py = out.pointer(as: T.self)
         let HW = g.H * g.W, L = g.OH * g.OW
-        parallelFor(g.planes, grain: max(1, 8_192 / max(1, L * g.kh * g.kw))) { r in
+        parallelFor(g.planes, grain: max(1, 8_192 / max(1, ShapeArithmetic.productIfRepresentable([L, g.kh, g.kw]) ?? Int.max))) { r in
             for plane in r {
                 let src = px + plane * HW
                 g.forEachAverageWindow { o, rows, cols, divisor in
@@ -230,7 +237,7 @@ public func avgPool2dBackward(gradOutput: NDArray, inputShape: [Int], kernel: (I
     func run<T: BinaryFloatingPoint>(_: T.Type) {
         let pdy = dy.pointer(as: T.self), pdx = dx.pointer(as: T.self)
         let HW = g.H * g.W, L = g.OH * g.OW
-        parallelFor(g.planes, grain: max(1, 8_192 / max(1, L * g.kh * g.kw))) { r in
+        parallelFor(g.planes, grain: max(1, 8_192 / max(1, ShapeArithmetic.productIfRepresentable([L, g.kh, g.kw]) ?? Int.max))) { r in
             for plane in r {
                 let dst = pdx + plane * HW
                 g.forEachAverageWindow { o, rows, cols, divisor in

@@ -206,9 +206,10 @@ extension NDArray {
     public static func randperm(_ n: Int, key: RandomKey) throws -> NDArray {
         guard n >= 0 else { throw TensorError.invalidArgument(op: "randperm", message: "n must be non-negative, got \(n)") }
         let out = try NDArray(shape: [n], dtype: .int64)
-        var keys = [UInt64](repeating: 0, count: n)
-        keys.withUnsafeMutableBufferPointer { kb in
-            let k = kb.baseAddress!
+        // The sort keys live in tensor storage too, so the memory limit covers them.
+        let keyStorage = try NDArray(shape: [n], dtype: .int64)
+        let k = keyStorage.baseAddress.assumingMemoryBound(to: UInt64.self)
+        withExtendedLifetime(keyStorage) {
             parallelFor(n, grain: 4096) { r in
                 for i in r {
                     let w = Philox.words(key, i)
@@ -216,10 +217,15 @@ extension NDArray {
                 }
             }
         }
-        var idx = Array(0..<n)
-        idx.sort { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }
         let p = out.pointer(as: Int64.self)
-        for i in 0..<n { p[i] = Int64(idx[i]) }
+        for i in 0..<n { p[i] = Int64(i) }
+        var idx = UnsafeMutableBufferPointer(start: p, count: n)
+        withExtendedLifetime(keyStorage) {
+            idx.sort { a, b in
+                let ka = k[Int(a)], kb = k[Int(b)]
+                return ka != kb ? ka < kb : a < b
+            }
+        }
         return out
     }
 

@@ -333,7 +333,7 @@ extension NDArray {
         let src = try rowsArray.converted(.float64)
         let out = try NDArray(shape: outShape, dtype: .float64)
         let sp = src.pointer(as: Double.self), o = out.pointer(as: Double.self)
-        let denom = Double(Swift.max(k - correction, 0))
+        let denom = Swift.max(Double(k) - Double(correction), 0)   // in Double: any correction, no overflow
         NDArray.parallelRows(m, k) { r in
             for row in r {
                 let b = sp + row * k

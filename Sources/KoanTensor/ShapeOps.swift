@@ -11,8 +11,20 @@ func pythonSlice(start: Int?, end: Int?, step: Int, length: Int) -> (start: Int,
     let s = adjust(start, step < 0 ? upper : lower)
     let e = adjust(end, step < 0 ? lower : upper)
     let n: Int
-    if step > 0 { n = e > s ? (e - s - 1) / step + 1 : 0 } else { n = s > e ? (s - e - 1) / (-step) + 1 : 0 }
+    if step > 0 { n = e > s ? (e - s - 1) / step + 1 : 0 } else { n = s > e ? (s - e - 1) / step.magnitude.clampedToInt + 1 : 0 }
     return (s, n)
+}
+
+/// The stride of a sliced axis: `stride * step`, which only matters when the slice has two
+/// or more elements (then it stays inside the array, so it fits Int).
+@inline(__always)
+func sliceStride(_ stride: Int, step: Int, count: Int) -> Int {
+    count > 1 ? stride &* step : stride
+}
+
+extension UInt {
+    /// This magnitude as an Int, Int.max for |Int.min|.
+    var clampedToInt: Int { self > UInt(Int.max) ? Int.max : Int(self) }
 }
 
 /// Copies `src` (broadcast to `dst.shape`, converted to `dst.dtype`) into the possibly strided view `dst`.
@@ -53,13 +65,13 @@ extension NDArray {
             throw TensorError.invalidArgument(op: "reshape", message: "invalid target shape \(newShape)")
         }
         if let i = inferred.first {
-            let known = target.enumerated().filter { $0.offset != i }.reduce(1) { $0 * $1.element }
-            guard known != 0, count % known == 0 else {
+            let known = ShapeArithmetic.productIfRepresentable(target.enumerated().filter { $0.offset != i }.map(\.element))
+            guard let known, known != 0, count % known == 0 else {
                 throw TensorError.shapeMismatch(op: "reshape", lhs: shape, rhs: newShape, detail: "cannot infer the size of dimension \(i)")
             }
             target[i] = count / known
         }
-        guard target.reduce(1, *) == count else {
+        guard ShapeArithmetic.productIfRepresentable(target) == count else {
             throw TensorError.shapeMismatch(op: "reshape", lhs: shape, rhs: newShape, detail: "\(count) elements cannot take shape \(newShape)")
         }
         if target == shape { return self }
@@ -141,7 +153,6 @@ extension NDArray {
         guard first.rank > 0 else { throw TensorError.invalidArgument(op: "concat", message: "cannot concatenate rank-0 arrays") }
         let ax = try normalizeAxis(axis, rank: first.rank)
         var dt = first.dtype
-        var total = 0
         for x in xs {
             guard x.rank == first.rank else {
                 throw TensorError.shapeMismatch(op: "concat", lhs: first.shape, rhs: x.shape, detail: "ranks differ")
@@ -149,9 +160,9 @@ extension NDArray {
             for d in 0..<x.rank where d != ax && x.shape[d] != first.shape[d] {
                 throw TensorError.shapeMismatch(op: "concat", lhs: first.shape, rhs: x.shape, detail: "sizes differ on axis \(d)")
             }
-            total += x.shape[ax]
             dt = DType.promote(dt, x.dtype)
         }
+        let total = try ShapeArithmetic.sum(xs.map { $0.shape[ax] }, op: "concat", what: "the sizes on axis \(ax)")
         var shape = first.shape
         shape[ax] = total
         let out = try NDArray(shape: shape, dtype: dt)
@@ -182,7 +193,7 @@ extension NDArray {
     public func split(sizes: [Int], axis: Int = 0) throws -> [NDArray] {
         let ax = try normalizeAxis(axis, rank: rank)
         guard rank > 0 else { throw TensorError.invalidArgument(op: "split", message: "cannot split a rank-0 array") }
-        guard sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == shape[ax] else {
+        guard sizes.allSatisfy({ $0 >= 0 }), (try? ShapeArithmetic.sum(sizes, op: "split", what: "")) == shape[ax] else {
             throw TensorError.invalidArgument(op: "split", message: "sizes \(sizes) do not add up to \(shape[ax]) on axis \(axis) of shape \(shape)")
         }
         var start = 0
@@ -201,7 +212,14 @@ extension NDArray {
         guard size > 0 else { throw TensorError.invalidArgument(op: "split", message: "size must be positive, got \(size)") }
         let n = shape[ax]
         if n == 0 { return [self] }
-        return try stride(from: 0, to: n, by: size).map { try sliced(axis: ax, start: $0, end: Swift.min(n, $0 + size)) }
+        var pieces: [NDArray] = []
+        var start = 0
+        while start < n {
+            let piece = Swift.min(size, n - start)   // not start + size: size may be huge
+            pieces.append(try sliced(axis: ax, start: start, end: start + piece))
+            start += piece
+        }
+        return pieces
     }
 
     /// At most `n` pieces of size `ceil(dim / n)` (torch.chunk).
@@ -212,7 +230,7 @@ extension NDArray {
         let ax = try normalizeAxis(axis, rank: rank)
         guard rank > 0 else { throw TensorError.invalidArgument(op: "chunk", message: "cannot chunk a rank-0 array") }
         let dim = shape[ax]
-        return try split(size: Swift.max(1, (dim + n - 1) / n), axis: ax)
+        return try split(size: Swift.max(1, dim / n + (dim % n == 0 ? 0 : 1)), axis: ax)
     }
 
     /// Tiles the array `reps[i]` times along each axis (torch.repeat; fewer reps than axes as np.tile).
@@ -229,8 +247,10 @@ extension NDArray {
         for i in 0..<r {
             inter += [rp[i], base.shape[i]]
             interStrides += [0, base.strides[i]]
-            finalShape.append(rp[i] * base.shape[i])
+            finalShape.append(try ShapeArithmetic.product([rp[i], base.shape[i]], op: "repeat",
+                                                          what: "axis \(i) of shape \(shape) repeated \(reps)"))
         }
+        try ShapeArithmetic.elementCount(finalShape, dtype: dtype, op: "repeat")
         let view = NDArray(storage: base.storage, dtype: dtype, shape: inter, strides: interStrides, offset: base.offset)
         let out = try NDArray(shape: inter, dtype: dtype)
         try copyElements(from: view, into: out)
@@ -249,7 +269,9 @@ extension NDArray {
             throw TensorError.invalidArgument(op: "pad", message: "pad widths must be non-negative")
         }
         var outShape = shape
-        for (i, w) in widths.enumerated() { outShape[i] += w.0 + w.1 }
+        for (i, w) in widths.enumerated() {
+            outShape[i] = try ShapeArithmetic.sum([shape[i], w.0, w.1], op: "pad", what: "axis \(i) of shape \(shape) padded by \(w)")
+        }
         let out = try NDArray.full(outShape, value: value, dtype: dtype)
         var view = out
         for (i, w) in widths.enumerated() { view = try view.sliced(axis: i, start: w.0, end: w.0 + shape[i]) }
@@ -268,7 +290,7 @@ extension NDArray {
         let (s, n) = pythonSlice(start: start, end: end, step: step, length: shape[ax])
         var sh = shape, st = strides
         sh[ax] = n
-        st[ax] = strides[ax] * step
+        st[ax] = sliceStride(strides[ax], step: step, count: n)
         return NDArray(storage: storage, dtype: dtype, shape: sh, strides: st, offset: offset + (n > 0 ? s * strides[ax] : 0))
     }
 }

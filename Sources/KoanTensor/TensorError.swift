@@ -9,8 +9,11 @@ public enum TensorError: Error, Equatable, Sendable, CustomStringConvertible {
     case axisOutOfRange(axis: Int, rank: Int)
     /// An op that does not support a dtype, e.g. `sqrt` on bool.
     case unsupportedDType(op: String, dtype: DType)
-    /// An allocation that would exceed `TensorRuntime.memoryLimit`.
-    case allocationTooLarge(bytes: Int, limit: Int)
+    /// A tensor too large to hold. With `shape`: that shape (of `dtype`) has more elements
+    /// or bytes than `Int` can count (`bytes` nil; see `ShapeArithmetic`), or needs `bytes`,
+    /// more than the tensor memory limit `limit` (`TensorRuntime.memoryLimit`) or than the
+    /// system could allocate. Without a shape: a raw request of `bytes`.
+    case allocationTooLarge(bytes: Int?, limit: Int, shape: [Int]? = nil, dtype: DType? = nil)
     /// A malformed, truncated or unsupported file (npy/npz).
     case invalidFile(path: String, reason: String)
     /// A file that cannot be created or written (the OS reason).
@@ -32,8 +35,8 @@ public enum TensorError: Error, Equatable, Sendable, CustomStringConvertible {
             return "axis \(axis) is out of range for a tensor of rank \(rank)"
         case let .unsupportedDType(op, dtype):
             return "\(op) does not support dtype \(dtype)"
-        case let .allocationTooLarge(bytes, limit):
-            return "allocating \(Self.bytesText(bytes)) would exceed the tensor memory limit of \(Self.bytesText(limit))"
+        case let .allocationTooLarge(bytes, limit, shape, dtype):
+            return Self.tooLargeText(bytes: bytes, limit: limit, shape: shape, dtype: dtype)
         case let .invalidFile(path, reason):
             return "cannot read '\(path)': \(reason)"
         case let .cannotWrite(path, reason):
@@ -41,6 +44,36 @@ public enum TensorError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalidArgument(op, message):
             return "\(op): \(message)"
         }
+    }
+
+    /// The message of `allocationTooLarge`:
+    /// "shape [4294967296, 4294967296] has 18446744073709551616 elements, more than Int can count",
+    /// "shape [1000000, 1000000] of float32 needs 3.6 TiB (4000000000000 bytes), more than the tensor memory limit of 12.0 GiB".
+    private static func tooLargeText(bytes: Int?, limit: Int, shape: [Int]?, dtype: DType?) -> String {
+        let limitText = "the tensor memory limit of \(bytesText(limit))"
+        guard let shape else {
+            guard let bytes else { return "the requested size is more than Int can count" }
+            if bytes <= limit { return "allocating \(bytesText(bytes)) would exceed what is free of \(limitText), or what the system could give" }
+            return "allocating \(bytesText(bytes)) would exceed \(limitText)"
+        }
+        let of = dtype.map { " of \($0)" } ?? ""
+        guard let bytes else {
+            // Too large for Int: in elements, or (the count fits) in bytes. With a zero
+            // dimension the count is 0, and the non-zero dimensions are what overflow.
+            let nonZero = shape.filter { $0 != 0 }
+            let hasZero = nonZero.count < shape.count
+            let elements = ShapeArithmetic.exactProduct(nonZero)
+            guard UInt64(elements).flatMap({ Int(exactly: $0) }) != nil else {
+                return hasZero ? "shape \(shape) is too large: its non-zero dimensions multiply to \(elements), more than Int can count"
+                               : "shape \(shape) has \(elements) elements, more than Int can count"
+            }
+            let total = ShapeArithmetic.exactProduct(nonZero + [dtype?.byteSize ?? 1])
+            return hasZero ? "shape \(shape) is too large: its non-zero dimensions\(of) need \(total) bytes, more than Int can count"
+                           : "shape \(shape)\(of) needs \(total) bytes, more than Int can count"
+        }
+        let needs = bytes < 1024 ? "\(bytes) bytes" : "\(bytesText(bytes)) (\(bytes) bytes)"
+        if bytes <= limit { return "shape \(shape)\(of) needs \(needs), more than is free of \(limitText), or than the system could give" }
+        return "shape \(shape)\(of) needs \(needs), more than \(limitText)"
     }
 
     /// "512 bytes", "3.5 MiB": a byte count for people.

@@ -213,6 +213,8 @@ enum ZipArchive {
 
     static func inflateRaw(_ input: ArraySlice<UInt8>, size: Int, fail: (String) -> TensorError) throws -> [UInt8] {
         guard input.count < Int(UInt32.max), size < Int(UInt32.max) else { throw fail("member too large") }
+        // The declared size comes from the file: it must fit the tensor memory limit too.
+        guard size <= TensorRuntime.memoryLimit else { throw TensorError.allocationTooLarge(bytes: size, limit: TensorRuntime.memoryLimit) }
         var output = [UInt8](repeating: 0, count: size)
         var stream = z_stream()
         guard inflateInit2_(&stream, -15, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {

@@ -259,18 +259,14 @@ public struct SafetensorsFile: Sendable {
         }
         var shape = [Int]()
         shape.reserveCapacity(dims.count)
-        // The product of the dimensions, with zeros counted as 1, must fit in Int: the
-        // reference rejects an overflowing running product, and NDArray's stride arithmetic
-        // needs the zero-free product (so [0, 2^32, 2^32] is refused too).
-        var count = 1
-        var bound = 1
         for (axis, d) in dims.enumerated() {
-            let n = try nonNegativeInt(d) { bad("shape", "dimension \(axis) \($0)") }
-            shape.append(n)
-            let (b, o) = bound.multipliedReportingOverflow(by: max(n, 1))
-            guard !o else { throw bad("shape", "the element count of shape \(shape)… overflows") }
-            bound = b
-            count *= n
+            shape.append(try nonNegativeInt(d) { bad("shape", "dimension \(axis) \($0)") })
+        }
+        // The same size rule as every tensor (ShapeArithmetic): the product of the
+        // dimensions, zeros counted as 1, must fit in Int (so [0, 2^32, 2^32] is refused too).
+        let count: Int
+        do { count = try ShapeArithmetic.elementCount(shape, op: "load") } catch let e as TensorError {
+            throw bad("shape", e.description)
         }
 
         guard case let .array(offs) = offsetsValue, offs.count == 2 else {
