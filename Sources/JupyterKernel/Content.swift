@@ -119,6 +119,9 @@ public struct ClearOutput: Codable, Sendable { public var wait: Bool }
 
 public struct Status: Codable, Sendable { public var execution_state: String }
 
+/// JEP 65: published on IOPub for each new subscription, so a client knows it is connected.
+public struct IopubWelcome: Codable, Sendable { public var subscription: String }
+
 // MARK: - complete / inspect / is_complete
 
 public struct CompleteRequest: Codable, Sendable { public var code: String; public var cursor_pos: Int }

@@ -42,6 +42,20 @@ public final class Dispatcher: Sendable {
         publish("status", Status(execution_state: "starting"), parent: nil)
     }
 
+    /// The `iopub_welcome` (JEP 65) answering one event read from an XPUB IOPub socket:
+    /// a subscription is the byte 1 followed by the topic. The welcome has no parent, its
+    /// content is `{"subscription": topic}`, and its IOPub topic is the subscription itself
+    /// (none for the empty one, as ipykernel), so exactly that subscriber's filter lets it
+    /// through. Unsubscriptions (byte 0), empty frames, anything else a peer may send and
+    /// topics that are not UTF-8 give nil: nothing to publish.
+    public func welcome(forSubscription event: [UInt8]) -> [[UInt8]]? {
+        guard event.first == 1 else { return nil }
+        let topic = Array(event.dropFirst())
+        guard let subscription = String(validating: topic, as: UTF8.self) else { return nil }
+        return codec.encode("iopub_welcome", content: IopubWelcome(subscription: subscription),
+                            parentBytes: nil, identities: topic.isEmpty ? [] : [topic])
+    }
+
     /// Stops the running cell (SIGINT or interrupt_request); also ends a wait for input.
     public func interrupt() {
         interrupted.store(true, ordering: .relaxed)

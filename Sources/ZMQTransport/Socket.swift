@@ -30,6 +30,16 @@ final class Socket: @unchecked Sendable {
         zmq_setsockopt(handle, option, &v, MemoryLayout<Int32>.size)
     }
 
+    /// The file descriptor libzmq signals when the socket's state may have changed
+    /// (`ZMQ_FD`). Another thread may wait on it with poll(2) while this one uses the
+    /// socket; it is edge-like, so whoever wakes must still ask the socket itself.
+    func fileDescriptor() throws -> Int32 {
+        var fd: Int32 = -1
+        var size = MemoryLayout<Int32>.size
+        guard zmq_getsockopt(handle, ZMQ_FD, &fd, &size) == 0 else { throw ZMQError.last("zmq_getsockopt ZMQ_FD") }
+        return fd
+    }
+
     /// Sends all frames as one multipart message. Returns false if libzmq refused.
     @discardableResult
     func send(_ frames: [[UInt8]]) -> Bool {

@@ -10,6 +10,13 @@ import Synchronization
 /// owner thread cost a thread wake-up per message: 0.1 ms of every round trip). Only this
 /// module imports libzmq.
 ///
+/// IOPub is an XPUB socket: each subscription a client sends (also a repeated one, with
+/// `ZMQ_XPUB_VERBOSE`) is answered with an `iopub_welcome` (JEP 65), so a client learns
+/// that its SUB socket is connected at once instead of probing with kernel_info until a
+/// status message gets through. Subscriptions are read under the IOPub lock too: by
+/// `serve`'s own thread when the socket's `ZMQ_FD` wakes it, and after every publish
+/// (a publisher's send may process the notification, which then never reaches that fd).
+///
 /// ```swift
 /// let server = try ZMQKernelServer(connection: info)
 /// try server.serve { transport in Dispatcher(codec: codec, backend: backend, transport: transport) }
@@ -20,6 +27,10 @@ public final class ZMQKernelServer: KernelTransport, @unchecked Sendable {
     private let stopping = Atomic<Bool>(false)
     private let iopubLock = NSLock()
     private var iopubClosed = false
+    /// Wakes `serve`'s thread when the IOPub socket has something to read (subscriptions).
+    private let iopubSignal: Int32
+    /// Builds the welcome for one XPUB event; set once in `serve`, read under `iopubLock`.
+    private var welcome: (([UInt8]) -> [[UInt8]]?)?
     private let log: @Sendable (String) -> Void
 
     public init(connection c: ConnectionInfo,
@@ -30,12 +41,16 @@ public final class ZMQKernelServer: KernelTransport, @unchecked Sendable {
         shell = try Socket(context: ctx, type: ZMQ_ROUTER)
         control = try Socket(context: ctx, type: ZMQ_ROUTER)
         stdin = try Socket(context: ctx, type: ZMQ_ROUTER)
-        iopub = try Socket(context: ctx, type: ZMQ_PUB)
+        iopub = try Socket(context: ctx, type: ZMQ_XPUB)
+        iopub.setInt(ZMQ_XPUB_VERBOSE, 1)
+        iopubSignal = try iopub.fileDescriptor()
         heartbeat = try Socket(context: ctx, type: ZMQ_REP)
+        // IOPub and shell first: they are what a starting client's wait_for_ready needs,
+        // and a connect refused before the bind is retried only 100–200 ms later.
+        try iopub.bind(c.endpoint(port: c.iopubPort))
         try shell.bind(c.endpoint(port: c.shellPort))
         try control.bind(c.endpoint(port: c.controlPort))
         try stdin.bind(c.endpoint(port: c.stdinPort))
-        try iopub.bind(c.endpoint(port: c.iopubPort))
         try heartbeat.bind(c.endpoint(port: c.hbPort))
     }
 
@@ -45,6 +60,7 @@ public final class ZMQKernelServer: KernelTransport, @unchecked Sendable {
     public func serve(watchParent: Bool = false, _ makeDispatcher: (KernelTransport) -> Dispatcher) {
         let parent = getppid()
         let dispatcher = makeDispatcher(self)
+        iopubLock.lock(); welcome = dispatcher.welcome(forSubscription:); iopubLock.unlock()
         let done = DispatchGroup()
         startThread("koan-heartbeat", group: done) { [self] in
             while !stopping.load(ordering: .relaxed) {
@@ -68,9 +84,11 @@ public final class ZMQKernelServer: KernelTransport, @unchecked Sendable {
         dispatcher.start()
         shellThread.start()
 
-        // Wait for shutdown; a cell that ignores the interrupt gets two seconds.
+        // Answer IOPub subscriptions until shutdown; a cell that ignores the interrupt gets two seconds.
         while !stopping.load(ordering: .relaxed) {
-            usleep(50_000)
+            var item = pollfd(fd: iopubSignal, events: Int16(POLLIN), revents: 0)
+            _ = poll(&item, 1, 50)  // readable, timed out or EINTR: look in any case
+            iopubLock.lock(); answerSubscriptions(); iopubLock.unlock()
             if watchParent && getppid() != parent {
                 log("the parent process \(parent) is gone; shutting down")
                 dispatcher.interrupt()
@@ -79,9 +97,20 @@ public final class ZMQKernelServer: KernelTransport, @unchecked Sendable {
         }
         if shellDone.wait(timeout: .now() + 2) == .timedOut { log("the running cell did not stop; exiting anyway") }
         _ = done.wait(timeout: .now() + 2)
-        iopubLock.lock(); iopubClosed = true; iopubLock.unlock()
+        iopubLock.lock(); iopubClosed = true; welcome = nil; iopubLock.unlock()
         for s in [shell, control, stdin, iopub, heartbeat] { s.close() }
         zmq_ctx_term(context)
+    }
+
+    /// Publishes a welcome for each subscription waiting on the XPUB socket (at most 64, so
+    /// a flood of them cannot hold the lock for long). Call with `iopubLock` held.
+    private func answerSubscriptions() {
+        guard !iopubClosed, let welcome else { return }
+        for _ in 0..<64 {
+            guard let event = iopub.receive(dontWait: true) else { return }
+            // Subscriptions are single frames; anything else a peer sends upstream is dropped.
+            if event.count == 1, let frames = welcome(event[0]) { iopub.send(frames) }
+        }
     }
 
     private func startThread(_ name: String, group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
@@ -102,7 +131,7 @@ public final class ZMQKernelServer: KernelTransport, @unchecked Sendable {
             // Any thread publishes directly, one at a time: the lock orders messages and
             // hands the socket between threads with a full memory barrier (libzmq's rule).
             iopubLock.lock()
-            if !iopubClosed { iopub.send(frames) }
+            if !iopubClosed { iopub.send(frames); answerSubscriptions() }
             iopubLock.unlock()
         }
     }

@@ -20,12 +20,16 @@ struct KernelCommand: ParsableCommand {
         do { signer = try Signer(key: info.key, scheme: info.signatureScheme) } catch {
             throw ValidationError("\(error)")
         }
-        let backend = KoanBackend()
         let codec = WireCodec(signer: signer)
         // Route SIGINT before any thread starts, so every thread inherits the blocked mask.
         let router = InterruptRouter()
         InterruptSignal.route { router.fire() }
+        // Bind first: a client that connects before the ports exist retries only after
+        // libzmq's reconnect interval (100–200 ms by default), so every millisecond spent
+        // before binding can cost a frontend a tenth of a second. What clients send
+        // meanwhile waits in the sockets.
         let server = try ZMQKernelServer(connection: info)
+        let backend = KoanBackend()
         server.serve(watchParent: ProcessInfo.processInfo.environment["JPY_PARENT_PID"] != nil) { transport in
             let d = Dispatcher(codec: codec, backend: backend, transport: transport)
             router.target = d
