@@ -42,12 +42,10 @@ let package = Package(
         .target(name: "KoanTokenizers", dependencies: ["KoanTensor", "KoanJSON"], swiftSettings: optimizedInDebug),
         .target(name: "KoanTrain", dependencies: ["KoanAutograd", "KoanTensor", "KoanNN", "KoanData"], swiftSettings: optimizedInDebug),
         .target(name: "KoanMetrics", dependencies: ["KoanMarkup"]),
-        .systemLibrary(
-            name: "CRsvg",
-            pkgConfig: "librsvg-2.0",
-            providers: [.apt(["librsvg2-dev"])]
-        ),
-        .target(name: "KoanPlot", dependencies: ["CRsvg", "KoanJSON"]),
+        // librsvg and cairo are opened on the first PNG (RenderLibrary.swift), not linked:
+        // their ~45 shared objects would otherwise load before `main` and delay the kernel's
+        // bind. Running needs apt's librsvg2-2; building needs no headers of theirs.
+        .target(name: "KoanPlot", dependencies: ["KoanJSON"]),
         .target(
             name: "JupyterKernel",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]

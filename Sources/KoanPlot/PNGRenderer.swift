@@ -1,5 +1,3 @@
-import CRsvg
-
 extension Figure {
     /// The figure's SVG rendered by librsvg and cairo into PNG bytes; `scale` 2 gives a double-resolution image.
     /// Calls ``validate()`` first.
@@ -39,30 +37,32 @@ enum RsvgBridge {
     static let maxSide = 16_384
 
     static func png(svg: String, scale: Double) throws -> [UInt8] {
-        try withSurface(svg: svg, scale: scale) { surface in
+        let lib = try RenderLibrary.get()
+        return try withSurface(lib, svg: svg, scale: scale) { surface in
             final class Sink { var bytes: [UInt8] = [] }
             let sink = Sink()
             let box = Unmanaged.passRetained(sink)
             defer { box.release() }
-            let status = cairo_surface_write_to_png_stream(surface, { closure, data, length in
-                guard let closure, let data else { return CAIRO_STATUS_WRITE_ERROR }
+            let status = lib.surfaceWriteToPNGStream(surface, { closure, data, length in
+                guard let closure, let data else { return Cairo.writeError }
                 let sink = Unmanaged<Sink>.fromOpaque(closure).takeUnretainedValue()
                 sink.bytes.append(contentsOf: UnsafeBufferPointer(start: data, count: Int(length)))
-                return CAIRO_STATUS_SUCCESS
+                return Cairo.success
             }, box.toOpaque())
-            guard status == CAIRO_STATUS_SUCCESS else {
-                throw PlotError.renderFailed("cairo PNG encoding: \(String(cString: cairo_status_to_string(status)))")
+            guard status == Cairo.success else {
+                throw PlotError.renderFailed("cairo PNG encoding: \(lib.describe(status))")
             }
             return sink.bytes
         }
     }
 
     static func rgba(svg: String, scale: Double) throws -> RGBAImage {
-        try withSurface(svg: svg, scale: scale) { surface in
-            cairo_surface_flush(surface)
-            let w = Int(cairo_image_surface_get_width(surface)), h = Int(cairo_image_surface_get_height(surface))
-            let stride = Int(cairo_image_surface_get_stride(surface))
-            guard let data = cairo_image_surface_get_data(surface) else { throw PlotError.renderFailed("no pixel data") }
+        let lib = try RenderLibrary.get()
+        return try withSurface(lib, svg: svg, scale: scale) { surface in
+            lib.surfaceFlush(surface)
+            let w = Int(lib.imageSurfaceGetWidth(surface)), h = Int(lib.imageSurfaceGetHeight(surface))
+            let stride = Int(lib.imageSurfaceGetStride(surface))
+            guard let data = lib.imageSurfaceGetData(surface) else { throw PlotError.renderFailed("no pixel data") }
             var out = [UInt8](repeating: 0, count: w * h * 4)
             for y in 0..<h {
                 let row = data.advanced(by: y * stride).withMemoryRebound(to: UInt32.self, capacity: w) { $0 }
@@ -83,49 +83,58 @@ enum RsvgBridge {
     }
 
     /// Parses `svg`, renders it at `scale` onto a fresh ARGB32 surface and hands the surface to `body`.
-    private static func withSurface<T>(svg: String, scale: Double,
+    private static func withSurface<T>(_ lib: RenderLibrary, svg: String, scale: Double,
                                        _ body: (OpaquePointer) throws -> T) throws -> T {
         guard scale.isFinite, scale > 0 else { throw PlotError.invalidScale(scale) }
-        var error: UnsafeMutablePointer<GError>? = nil
+        var error: UnsafeMutableRawPointer? = nil
         let bytes = Array(svg.utf8)
-        guard let handle = bytes.withUnsafeBufferPointer({ rsvg_handle_new_from_data($0.baseAddress, gsize($0.count), &error) }) else {
-            throw PlotError.renderFailed("librsvg could not parse the SVG: \(takeMessage(&error))")
+        guard let handle = bytes.withUnsafeBufferPointer({ lib.handleNewFromData($0.baseAddress, $0.count, &error) }) else {
+            throw PlotError.renderFailed("librsvg could not parse the SVG: \(takeMessage(lib, &error))")
         }
-        defer { g_object_unref(UnsafeMutableRawPointer(handle)) }
-        var hasW: gboolean = 0, hasH: gboolean = 0
-        var width = RsvgLength(), height = RsvgLength()
-        var hasViewBox: gboolean = 0
-        var viewBox = RsvgRectangle()
-        rsvg_handle_get_intrinsic_dimensions(handle, &hasW, &width, &hasH, &height, &hasViewBox, &viewBox)
-        let baseW = hasW != 0 && width.unit == RSVG_UNIT_PX ? width.length : (hasViewBox != 0 ? viewBox.width : 480)
-        let baseH = hasH != 0 && height.unit == RSVG_UNIT_PX ? height.length : (hasViewBox != 0 ? viewBox.height : 300)
+        defer { lib.objectUnref(UnsafeMutableRawPointer(handle)) }
+        var hasW: Int32 = 0, hasH: Int32 = 0, hasViewBox: Int32 = 0
+        // Two RsvgLengths and an RsvgRectangle, zeroed, in one buffer.
+        let out = UnsafeMutableRawPointer.allocate(byteCount: 2 * CLayout.rsvgLengthSize + CLayout.rsvgRectangleSize, alignment: 8)
+        defer { out.deallocate() }
+        out.initializeMemory(as: UInt8.self, repeating: 0, count: 2 * CLayout.rsvgLengthSize + CLayout.rsvgRectangleSize)
+        let width = out, height = out + CLayout.rsvgLengthSize, viewBox = out + 2 * CLayout.rsvgLengthSize
+        lib.handleGetIntrinsicDimensions(handle, &hasW, width, &hasH, height, &hasViewBox, viewBox)
+        func pixels(_ length: UnsafeMutableRawPointer, _ has: Int32) -> Double? {
+            guard has != 0, length.load(fromByteOffset: CLayout.rsvgLengthUnit, as: Int32.self) == CLayout.rsvgUnitPixels else { return nil }
+            return length.load(as: Double.self)
+        }
+        let boxW = viewBox.load(fromByteOffset: CLayout.rsvgRectangleWidth, as: Double.self)
+        let boxH = viewBox.load(fromByteOffset: CLayout.rsvgRectangleHeight, as: Double.self)
+        let baseW = pixels(width, hasW) ?? (hasViewBox != 0 ? boxW : 480)
+        let baseH = pixels(height, hasH) ?? (hasViewBox != 0 ? boxH : 300)
         let pw = (baseW * scale).rounded(), ph = (baseH * scale).rounded()
         guard pw >= 1, ph >= 1, pw <= Double(maxSide), ph <= Double(maxSide) else { throw PlotError.invalidScale(scale) }
 
-        guard let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(pw), Int32(ph)) else {
+        guard let surface = lib.imageSurfaceCreate(Cairo.formatARGB32, Int32(pw), Int32(ph)) else {
             throw PlotError.renderFailed("cairo could not create a \(Int(pw))×\(Int(ph)) surface")
         }
-        defer { cairo_surface_destroy(surface) }
-        guard cairo_surface_status(surface) == CAIRO_STATUS_SUCCESS else {
-            throw PlotError.renderFailed("cairo surface: \(String(cString: cairo_status_to_string(cairo_surface_status(surface))))")
+        defer { lib.surfaceDestroy(surface) }
+        guard lib.surfaceStatus(surface) == Cairo.success else {
+            throw PlotError.renderFailed("cairo surface: \(lib.describe(lib.surfaceStatus(surface)))")
         }
-        guard let cr = cairo_create(surface) else { throw PlotError.renderFailed("cairo_create failed") }
-        defer { cairo_destroy(cr) }
-        var viewport = RsvgRectangle(x: 0, y: 0, width: pw, height: ph)
-        guard rsvg_handle_render_document(handle, cr, &viewport, &error) != 0 else {
-            throw PlotError.renderFailed("librsvg: \(takeMessage(&error))")
+        guard let cr = lib.create(surface) else { throw PlotError.renderFailed("cairo_create failed") }
+        defer { lib.destroy(cr) }
+        let viewport = [0, 0, pw, ph]  // an RsvgRectangle: x, y, width, height
+        guard viewport.withUnsafeBytes({ lib.handleRenderDocument(handle, cr, $0.baseAddress, &error) }) != 0 else {
+            throw PlotError.renderFailed("librsvg: \(takeMessage(lib, &error))")
         }
-        guard cairo_status(cr) == CAIRO_STATUS_SUCCESS else {
-            throw PlotError.renderFailed("cairo: \(String(cString: cairo_status_to_string(cairo_status(cr))))")
+        guard lib.status(cr) == Cairo.success else {
+            throw PlotError.renderFailed("cairo: \(lib.describe(lib.status(cr)))")
         }
         return try body(surface)
     }
 
     /// The GError's message (freeing it), or "unknown error".
-    private static func takeMessage(_ error: inout UnsafeMutablePointer<GError>?) -> String {
+    private static func takeMessage(_ lib: RenderLibrary, _ error: inout UnsafeMutableRawPointer?) -> String {
         guard let e = error else { return "unknown error" }
-        let message = e.pointee.message.map { String(cString: $0) } ?? "unknown error"
-        g_error_free(e)
+        let text = e.load(fromByteOffset: CLayout.gErrorMessage, as: UnsafeMutablePointer<CChar>?.self)
+        let message = text.map { String(cString: $0) } ?? "unknown error"
+        lib.errorFree(e)
         error = nil
         return message
     }
