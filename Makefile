@@ -17,10 +17,11 @@ VENV := .venv
 VPY := $(abspath $(VENV))/bin/python
 CONFIGURATION ?= debug
 BIN := .build/$(CONFIGURATION)/koan
-# Line tables only (backtraces keep file:line, no variable info) and no index store: the
-# build folder of `make run` stays under 400 MB. `swift test` gets the same flags, so
-# `make test` reuses what `make run` built.
-SWIFT_FLAGS := --disable-index-store -Xswiftc -gline-tables-only
+# No debug info in the build folder (the debug build's DWARF is most of its size; rebuild
+# with `make build SWIFT_FLAGS=` to debug), so `make run` leaves about 400 MB. The index
+# store stays: `swift test` on Linux finds the XCTest cases through it. `swift test` gets
+# the same flags, so `make test` reuses what `make run` built.
+SWIFT_FLAGS ?= -Xswiftc -gnone
 # Tests and the kernels they start see the project's environment first: KOAN_PYTHON for the
 # Swift tests that ask Python oracles, VIRTUAL_ENV for pretrained-model look-up, PATH for
 # subprocesses (jupyter console).
