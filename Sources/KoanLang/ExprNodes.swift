@@ -85,7 +85,7 @@ final class TupleLiteral: Expr {
 }
 
 final class Binary: Expr {
-    package let op: BinaryOp
+    let op: BinaryOp
     let lhs: Expr, rhs: Expr
     init(_ op: BinaryOp, _ lhs: Expr, _ rhs: Expr, span: Span) {
         self.op = op; self.lhs = lhs; self.rhs = rhs; super.init(span: span)

@@ -72,7 +72,6 @@ package protocol KindedError: Error, CustomStringConvertible {
 
 /// A magic line added by an extension: `%seed 3`, `%threads 2`.
 package struct Magic {
-    let name: String
     let usage: String
     let doc: String
     /// Runs with the text after the magic's name (trimmed); throws `Fault`s.

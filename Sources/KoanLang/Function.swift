@@ -11,7 +11,7 @@ package final class Function {
     /// A function value made by a library (`valueAndGrad(f)` returns one).
     package convenience init(builtin: Builtin) { self.init(.builtin([builtin])) }
 
-    package var typeName: String {
+    var typeName: String {
         switch kind {
         case .user(let def, _): return def.typeText
         case .builtin, .method: return "Function"

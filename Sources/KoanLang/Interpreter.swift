@@ -13,7 +13,7 @@ public final class Interpreter: @unchecked Sendable {
     /// iteration and call. The caller resets it.
     public let cancellation = Cancellation()
     let workspace = Workspace()
-    package let registry: Registry
+    let registry: Registry
     /// Source text of every cell run so far, by cell number (for error quotes).
     var sources: [Int: String] = [:]
     /// The deepest chain of user function calls allowed.
@@ -108,7 +108,7 @@ public final class Interpreter: @unchecked Sendable {
         return (value, !file.statements.isEmpty)
     }
 
-    package func failure(_ error: Error, cell: Int) -> KoanFailure {
+    func failure(_ error: Error, cell: Int) -> KoanFailure {
         let renderer = ErrorRenderer(sources: sources)
         if let e = error as? KoanError { return renderer.failure(e) }
         if let f = error as? Fault { return renderer.failure(f.at(.unknown)) }

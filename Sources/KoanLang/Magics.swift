@@ -76,7 +76,7 @@ extension Interpreter {
     }
 
     /// "1.23 ms", "45.6 µs", "2.35 s"
-    package static func format(_ d: Duration) -> String {
+    static func format(_ d: Duration) -> String {
         let (seconds, attoseconds) = d.components
         let total = Double(seconds) + Double(attoseconds) / 1e18
         func fixed(_ x: Double) -> String { PyFormat.fixed(x, digits: 2) }
@@ -115,15 +115,7 @@ extension Interpreter {
         // Tensor columns only when some binding is a tensor.
         let columns = rows.contains { !$0[3].isEmpty } ? Array(0..<7) : [0, 1, 2, 6]
         let table = ([header] + rows).map { r in columns.map { r[$0] } }
-        let widths = columns.indices.map { c in table.map { $0[c].count }.max() ?? 0 }
-        func line(_ r: [String]) -> String {
-            var text = r.enumerated().map { c, cell in
-                c == r.count - 1 ? cell : cell + String(repeating: " ", count: widths[c] - cell.count)
-            }.joined(separator: "  ")
-            while text.last == " " { text.removeLast() }
-            return text
-        }
-        let plain = table.map(line).joined(separator: "\n")
+        let plain = textTable(table).joined(separator: "\n")
         var html = "<table><thead><tr>" + table[0].map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>"
         for r in table.dropFirst() {
             html += "<tr>" + r.map { "<td><code>\(htmlEscaped($0))</code></td>" }.joined() + "</tr>"

@@ -106,11 +106,8 @@ public final class Registry {
 
     /// Registers a magic line `%name argument`.
     package func magic(_ name: String, usage: String, _ doc: String, _ run: @escaping (String, Display) throws -> Void) {
-        magics[name] = Magic(name: name, usage: usage, doc: doc, run: run)
+        magics[name] = Magic(usage: usage, doc: doc, run: run)
     }
-
-    /// Makes `name` usable as a type in annotations without registering a qualified builtin.
-    package func typeName(_ name: String) { namespaces.insert(name) }
 
     /// Registers a builtin; `hidden` parameters are accepted but not shown in the signature.
     package func function(_ signature: String, _ doc: String, hidden: String? = nil,
@@ -146,12 +143,12 @@ public final class Registry {
     }
 
     /// Members with this name applicable to this value (by kind, and object class for objects).
-    package func members(named name: String, for value: Value) -> [Member] {
+    func members(named name: String, for value: Value) -> [Member] {
         (members[name] ?? []).filter { $0.applies(to: value) }
     }
 
     /// Members with this name applicable to values of a kind, whatever their object class.
-    package func members(named name: String, for kind: ValueKind) -> [Member] {
+    func members(named name: String, for kind: ValueKind) -> [Member] {
         (members[name] ?? []).filter { $0.kinds.contains(kind) }
     }
 
@@ -172,7 +169,8 @@ public final class Registry {
     }
 
     /// Signature and doc for `%help` and inspection.
-    package func help(for name: String) -> String? {
+    func help(for name: String) -> String? {
+        if name.hasPrefix("%"), let m = magics[String(name.dropFirst())] { return "\(m.usage)\n\(m.doc)" }
         if let fs = functions[name] {
             return fs.map { "\($0.signature)\n\($0.doc)" }.joined(separator: "\n\n")
         }

@@ -321,7 +321,7 @@ package struct Argument {
 /// What builtins receive besides their arguments: a way to call back into user code.
 package struct CallContext {
     let runtime: Runtime
-    package let span: Span
+    let span: Span
     let frame: Frame
 
     package var display: Display { runtime.display }

@@ -2,16 +2,16 @@ import SwiftSyntax
 
 /// A range in a cell's source: cell number, 1-based line and Unicode-scalar column.
 /// `endLine`/`endColumn` are exclusive and used for the `^~~~` underline.
-package struct Span: Equatable, Sendable {
-    package var cell: Int
-    package var line: Int
-    package var column: Int
+struct Span: Equatable, Sendable {
+    var cell: Int
+    var line: Int
+    var column: Int
     var endLine: Int
     var endColumn: Int
 
-    package static let unknown = Span(cell: 0, line: 0, column: 0, endLine: 0, endColumn: 0)
+    static let unknown = Span(cell: 0, line: 0, column: 0, endLine: 0, endColumn: 0)
 
-    package var position: String { "cell[\(cell)]:\(line):\(column)" }
+    var position: String { "cell[\(cell)]:\(line):\(column)" }
 }
 
 /// Converts swift-syntax positions (UTF-8 offsets) of one parsed text into spans whose

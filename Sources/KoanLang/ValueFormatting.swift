@@ -64,7 +64,7 @@ extension Value {
     }
 
     /// A one-line summary for `%workspace` and inspection, cut to `limit` characters.
-    package func summary(limit: Int = 60) -> String {
+    func summary(limit: Int = 60) -> String {
         if case .object(let o as any ShapedObject) = self {
             return "shape \(o.shapeText), \(o.dtypeText), \(o.byteCount) bytes"
         }

@@ -41,6 +41,12 @@ fileprivate struct PoolGeometry {
         try ShapeArithmetic.elementCount(outputShape, op: op)
     }
 
+    /// Planes per parallel task: about 8,192 window reads each (one plane per task for large
+    /// planes; the product is checked, since a huge geometry must not trap here).
+    var planeGrain: Int {
+        max(1, 8_192 / max(1, ShapeArithmetic.productIfRepresentable([OH * OW, kh, kw]) ?? Int.max))
+    }
+
     /// Visits the average-pooling windows of one plane: the output offset, the input rows
     /// and columns inside the image, and the divisor (the window counted with its padding,
     /// torch's `count_include_pad=True`). Forward and backward share it.
@@ -88,7 +94,7 @@ fileprivate func maxPoolKernel<T: BinaryFloatingPoint>(_: T.Type, _ x: NDArray, 
     let px = x.pointer(as: T.self), py = out.pointer(as: T.self), pi = idx.pointer(as: Int64.self)
     let HW = g.H * g.W, L = g.OH * g.OW
     let pairs = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0
-    parallelFor(g.planes, grain: max(1, 8_192 / max(1, ShapeArithmetic.productIfRepresentable([L, g.kh, g.kw]) ?? Int.max))) { r in
+    parallelFor(g.planes, grain: g.planeGrain) { r in
         for plane in r {
             let src = px + plane * HW
             if pairs {
@@ -202,7 +208,7 @@ public func avgPool2d(_ input: NDArray, kernel: (Int, Int), stride: (Int, Int)?,
     func run<T: BinaryFloatingPoint>(_: T.Type) {
         let px = x.pointer(as: T.self), py = out.pointer(as: T.self)
         let HW = g.H * g.W, L = g.OH * g.OW
-        parallelFor(g.planes, grain: max(1, 8_192 / max(1, ShapeArithmetic.productIfRepresentable([L, g.kh, g.kw]) ?? Int.max))) { r in
+        parallelFor(g.planes, grain: g.planeGrain) { r in
             for plane in r {
                 let src = px + plane * HW
                 g.forEachAverageWindow { o, rows, cols, divisor in
@@ -237,7 +243,7 @@ public func avgPool2dBackward(gradOutput: NDArray, inputShape: [Int], kernel: (I
     func run<T: BinaryFloatingPoint>(_: T.Type) {
         let pdy = dy.pointer(as: T.self), pdx = dx.pointer(as: T.self)
         let HW = g.H * g.W, L = g.OH * g.OW
-        parallelFor(g.planes, grain: max(1, 8_192 / max(1, ShapeArithmetic.productIfRepresentable([L, g.kh, g.kw]) ?? Int.max))) { r in
+        parallelFor(g.planes, grain: g.planeGrain) { r in
             for plane in r {
                 let dst = pdx + plane * HW
                 g.forEachAverageWindow { o, rows, cols, divisor in

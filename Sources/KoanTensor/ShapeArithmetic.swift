@@ -55,11 +55,8 @@ public enum ShapeArithmetic {
     /// The product of sizes, e.g. a repeated dimension; `what` names it in the error.
     @discardableResult
     public static func product(_ factors: [Int], op: String, what: @autoclosure () -> String) throws -> Int {
-        var total = 1
-        for f in factors {
-            let (p, o) = total.multipliedReportingOverflow(by: f)
-            if o { throw tooLargeForInt(op: op, what: "\(what()) (\(factors.map(String.init).joined(separator: " × ")))") }
-            total = p
+        guard let total = productIfRepresentable(factors) else {
+            throw tooLargeForInt(op: op, what: "\(what()) (\(factors.map(String.init).joined(separator: " × ")))")
         }
         return total
     }

@@ -24,15 +24,10 @@ final class ModuleObject: CallableObject {
     var description: String {
         "\(module.description)\n\(module.parameterCount) parameters (\(module.trainableParameterCount) trainable)"
     }
-    /// In a notebook: the parameter table beside the block diagram (`modelDiagram`).
+    /// In a notebook: the parameter table (as `model.parameters` shows it) beside the block
+    /// diagram (`modelDiagram`).
     var richRepresentations: [String: MimeData] {
-        var table = "<table><caption>\(htmlEscaped(module.layerName)): \(module.parameterCount) parameters, \(module.trainableParameterCount) trainable</caption>"
-        table += "<thead><tr><th>parameter</th><th>shape</th><th>count</th><th>trainable</th></tr></thead><tbody>"
-        let trainable = Set(module.trainableParameters.map(\.path))
-        for (path, t) in module.parameters {
-            table += "<tr><td><code>\(htmlEscaped(path))</code></td><td>\(t.shape)</td><td>\(t.data.count)</td><td>\(trainable.contains(path) ? "yes" : "no")</td></tr>"
-        }
-        table += "</tbody></table>"
+        let table = ParameterTable(module).html(caption: module.layerName)
         let diagram = modelDiagram(module)
         let html = "<div style=\"display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start\"><div>\(table)</div><div>\(diagram)</div></div>"
         return ["text/html": .text(html), "image/svg+xml": .text(diagram)]

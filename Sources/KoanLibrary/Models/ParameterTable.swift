@@ -27,6 +27,9 @@ final class ParameterTable: SubscriptableObject, SequenceObject {
     var totalCount: Int { entries.reduce(0) { $0 + $1.tensor.data.count } }
     var trainableCount: Int { entries.filter(\.trainable).reduce(0) { $0 + $1.tensor.data.count } }
 
+    /// "4 tensors, 23 parameters (23 trainable)"
+    private var counts: String { "\(entries.count) tensors, \(totalCount) parameters (\(trainableCount) trainable)" }
+
     private var rows: [[String]] {
         entries.map { e in
             [e.path, "\(e.tensor.shape)", e.tensor.dtype.rawValue, "\(e.tensor.data.count)", e.trainable ? "yes" : "no"]
@@ -35,26 +38,21 @@ final class ParameterTable: SubscriptableObject, SequenceObject {
     private static let header = ["path", "shape", "dtype", "count", "trainable"]
 
     var description: String {
-        let table = [ParameterTable.header] + rows
-        let widths = ParameterTable.header.indices.map { c in table.map { $0[c].count }.max() ?? 0 }
-        // Text columns align left, numbers right, as pandas prints a frame.
-        let numeric: Set<Int> = [3]
-        let lines = table.map { row in
-            row.enumerated().map { c, cell in
-                let pad = String(repeating: " ", count: widths[c] - cell.count)
-                return numeric.contains(c) ? pad + cell : cell + pad
-            }.joined(separator: "  ").trimmingTrailingSpaces
-        }
-        return (lines + ["\(entries.count) tensors, \(totalCount) parameters (\(trainableCount) trainable)"]).joined(separator: "\n")
+        // Text columns align left, the count right, as pandas prints a frame.
+        let lines = textTable([ParameterTable.header] + rows, rightAligned: [3])
+        return (lines + [counts]).joined(separator: "\n")
     }
 
-    var richRepresentations: [String: MimeData] {
-        var html = "<table><caption>\(entries.count) tensors, \(totalCount) parameters (\(trainableCount) trainable)</caption><thead><tr>"
+    var richRepresentations: [String: MimeData] { ["text/html": .text(html())] }
+
+    /// The table as HTML; `caption` (a model's name) goes before the counts.
+    func html(caption: String? = nil) -> String {
+        var html = "<table><caption>\(caption.map { htmlEscaped($0) + ": " } ?? "")\(counts)</caption><thead><tr>"
         html += ParameterTable.header.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>"
         for r in rows {
             html += "<tr><td><code>\(htmlEscaped(r[0]))</code></td>" + r.dropFirst().map { "<td>\(htmlEscaped($0))</td>" }.joined() + "</tr>"
         }
-        return ["text/html": .text(html + "</tbody></table>")]
+        return html + "</tbody></table>"
     }
 
     /// `parameters["0.weight"]`: the tensor at that path, or nil.
@@ -69,14 +67,6 @@ final class ParameterTable: SubscriptableObject, SequenceObject {
     /// `for (path, tensor) in model.parameters`
     func elements() throws -> [Value] {
         entries.map { .tuple(TupleValue([.string($0.path), .tensor($0.tensor)], labels: ["key", "value"])) }
-    }
-}
-
-private extension String {
-    var trimmingTrailingSpaces: String {
-        var s = Substring(self)
-        while s.last == " " { s = s.dropLast() }
-        return String(s)
     }
 }
 

@@ -48,20 +48,14 @@ final class RunObject: KoanObject {
     }
 
     var description: String {
-        var lines = [summary]
-        guard !run.epochs.isEmpty else { return lines[0] }
+        guard !run.epochs.isEmpty else { return summary }
         let names = ["epoch"] + columns.map(\.name)
         var rows: [[String]] = [names]
         for r in shownRows {
             guard let i = r else { rows.append(names.map { _ in "…" }); continue }
             rows.append(["\(run.epochs[i].epoch)"] + columns.map { cell($0.name, $0.values[i]) })
         }
-        let widths = names.indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
-        for row in rows {
-            lines.append(zip(row, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }
-                .joined(separator: "  ").trimmingSpaces)
-        }
-        return lines.joined(separator: "\n")
+        return ([summary] + textTable(rows)).joined(separator: "\n")
     }
 
     var richRepresentations: [String: MimeData] {
