@@ -42,6 +42,8 @@ let package = Package(
         .target(name: "KoanTokenizers", dependencies: ["KoanTensor", "KoanJSON"], swiftSettings: optimizedInDebug),
         .target(name: "KoanTrain", dependencies: ["KoanAutograd", "KoanTensor", "KoanNN", "KoanData"], swiftSettings: optimizedInDebug),
         .target(name: "KoanMetrics", dependencies: ["KoanMarkup"]),
+        .target(name: "KoanFineTune", dependencies: ["KoanNN", "KoanData", "KoanTrain", "KoanTokenizers", "KoanTensor", "KoanJSON", "KoanAutograd"],
+                swiftSettings: optimizedInDebug),
         // librsvg and cairo are opened on the first PNG (RenderLibrary.swift), not linked:
         // their ~45 shared objects would otherwise load before `main` and delay the kernel's
         // bind. Running needs apt's librsvg2-2; building needs no headers of theirs.
@@ -70,7 +72,7 @@ let package = Package(
         .target(
             name: "KoanLibrary",
             dependencies: ["KoanLang", "KoanTensor", "KoanAutograd", "KoanMetrics", "KoanPlot", "KoanNN", "KoanData",
-                           "KoanTrain", "KoanMarkup", "KoanTokenizers"]
+                           "KoanTrain", "KoanMarkup", "KoanTokenizers", "KoanFineTune", "KoanJSON"]
         ),
         .executableTarget(
             name: "koan",

@@ -36,8 +36,18 @@ public struct BatchPlan: Sendable {
         return order.map { Array($0[lo..<hi]) } ?? Array(lo..<hi)
     }
 
-    /// Batch `i` as `(x, y)`: features `[B, …]` and labels `[B]`.
+    /// Batch `i` as `(x, y)`: features `[B, …]` and labels `[B]`. Padded token ids are cut
+    /// to the batch's longest row (and `[B, T]` labels with them).
     public func batch(_ i: Int) throws -> (x: NDArray, y: NDArray) {
+        let (x, y) = try rawBatch(i)
+        guard dataset.isPadded else { return (x, y) }
+        let cut = try x.trimmingPadding()
+        guard cut.shape != x.shape else { return (x, y) }
+        if y.rank == 2, y.shape[1] == x.shape[1] { return (cut, try y.sliced(axis: 1, start: 0, end: cut.shape[1])) }
+        return (cut, y)
+    }
+
+    private func rawBatch(_ i: Int) throws -> (x: NDArray, y: NDArray) {
         guard i >= 0, i < count else { throw DataError.indexOutOfRange(index: i, count: count) }
         let lo = i * batchSize, hi = lo + min(batchSize, dataset.count - lo)
         guard let order else {

@@ -22,6 +22,13 @@ public struct Dataset: Sendable {
     public var imageShape: [Int]?
     /// The known range of raw feature values (`0...16` for digits), used by `normalized()`.
     public var valueRange: ClosedRange<Double>?
+    /// The raw text of each sample (text classification datasets; see `TextDatasets.swift`).
+    public var texts: [String]?
+    /// The words of each sentence (token classification datasets; labels are `[N, words]`).
+    public var words: [[String]]?
+    /// True when the features are token ids padded with `paddingID`: each batch is cut to
+    /// its longest row (labels `[N, T]` with it).
+    public var isPadded = false
 
     /// Wraps tensors as a dataset; floating features are converted to float32 and integer
     /// features (token ids) to int64, integer labels to int64 and floating labels to float32.
@@ -64,8 +71,10 @@ public struct Dataset: Sendable {
 
     /// The same dataset with other features/labels, keeping the metadata.
     public func with(features: NDArray, labels: NDArray) throws -> Dataset {
-        try Dataset(features: features, labels: labels, classNames: classNames, name: name,
-                    imageShape: imageShape, valueRange: valueRange)
+        var d = try Dataset(features: features, labels: labels, classNames: classNames, name: name,
+                            imageShape: imageShape, valueRange: valueRange)
+        d.isPadded = isPadded && features.shape == self.features.shape
+        return d
     }
 
     /// The samples at `indices` (in that order; repeats allowed).
@@ -75,8 +84,12 @@ public struct Dataset: Sendable {
         let n = count
         for i in indices where i < 0 || i >= n { throw DataError.indexOutOfRange(index: i, count: n) }
         let idx = try NDArray(ints: indices.map(Int64.init), shape: [indices.count])
-        return try with(features: try features.indexSelect(axis: 0, indices: idx),
-                        labels: try labels.indexSelect(axis: 0, indices: idx))
+        var d = try with(features: try features.indexSelect(axis: 0, indices: idx),
+                         labels: try labels.indexSelect(axis: 0, indices: idx))
+        d.isPadded = isPadded
+        d.texts = texts.map { t in indices.map { t[$0] } }
+        d.words = words.map { w in indices.map { w[$0] } }
+        return d
     }
 
     /// A random permutation of the sample order (Philox, from `seed`).

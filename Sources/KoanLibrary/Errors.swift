@@ -1,4 +1,5 @@
 import KoanData
+import KoanFineTune
 import KoanLang
 import KoanMetrics
 import KoanNN
@@ -42,3 +43,4 @@ extension MetricsError: KindedError { package var errorKind: ErrorKind { .value 
 extension PlotError: KindedError { package var errorKind: ErrorKind { .value } }
 extension DataError: KindedError { package var errorKind: ErrorKind { .value } }
 extension OptimError: KindedError { package var errorKind: ErrorKind { .value } }
+extension AdapterError: KindedError { package var errorKind: ErrorKind { .io } }

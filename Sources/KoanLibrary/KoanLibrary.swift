@@ -21,5 +21,6 @@ public struct KoanLibrary: LanguageExtension {
         registerCheckpointFunctions(r)
         registerTextFunctions(r)
         registerLanguageModelFunctions(r)
+        registerFineTuningFunctions(r)
     }
 }

@@ -1,5 +1,6 @@
 import KoanAutograd
 import KoanTensor
+import KoanTokenizers
 
 // A BERT encoder whose module tree reproduces Hugging Face's `BertModel` state-dict names
 // (embeddings.word_embeddings.weight, encoder.layer.0.attention.self.query.weight, …,
@@ -27,16 +28,21 @@ public final class BERTEmbeddings: Module {
 
     public override func forward(_ x: Tensor) throws -> Tensor { try forward(ids: x, tokenTypeIds: nil) }
 
-    /// Embeddings [B, T, dim] of ids [B, T] (type ids default to 0).
-    public func forward(ids: Tensor, tokenTypeIds: Tensor?) throws -> Tensor {
-        let t = ids.shape[1]
-        guard t <= positions.count else {
-            throw NNError.invalidArgument(layer: "BERT", message:
-                "got \(t) tokens, more than the \(positions.count) position embeddings; truncate the input")
-        }
+    /// Embeddings [B, n + T, dim] of ids [B, T] (type ids default to 0), after the virtual
+    /// tokens `prompt` [B, n, dim] when given (prompt tuning: they get positions 0..<n, as
+    /// PEFT's inputs_embeds do); positions start at `positionOffset` (the prefix length in
+    /// prefix tuning, as Hugging Face's past_key_values_length).
+    public func forward(ids: Tensor, tokenTypeIds: Tensor?, prompt: Tensor? = nil, positionOffset: Int = 0) throws -> Tensor {
         var h = try run(words, named: "word_embeddings", ids)                                  // [B, T, dim]
-        h = try h + run(positions, named: "position_embeddings", positionIDs(length: t))       // + [T, dim]
-        let types = try tokenTypeIds ?? Tensor(NDArray.zeros(ids.shape, dtype: .int64))
+        if let prompt { h = try Tensor.concat([prompt, h], axis: 1) }                          // [B, n + T, dim]
+        let t = h.shape[1]
+        guard t + positionOffset <= positions.count else {
+            throw NNError.invalidArgument(layer: "BERT", message:
+                "got \(t + positionOffset) positions (virtual tokens included), more than the \(positions.count) position embeddings; truncate the input")
+        }
+        h = try h + run(positions, named: "position_embeddings", positionIDs(length: t, offset: positionOffset))   // + [T, dim]
+        var types = try tokenTypeIds ?? Tensor(NDArray.zeros(ids.shape, dtype: .int64))
+        if let prompt { types = try Tensor.concat([Tensor(NDArray.zeros([ids.shape[0], prompt.shape[1]], dtype: .int64)), types], axis: 1) }
         h = try h + run(tokenTypes, named: "token_type_embeddings", types)                     // + [B, T, dim]
         return try run(norm, named: "LayerNorm", h)
     }
@@ -63,15 +69,20 @@ public final class BERTSelfAttention: Module {
 
     public override func forward(_ x: Tensor) throws -> Tensor { try forward(x, keyPadding: nil) }
 
-    /// Attention output [B, T, dim] (before the output projection); `keyPadding` [B, T] is
-    /// 1/true for real tokens.
-    public func forward(_ x: Tensor, keyPadding: Tensor?) throws -> Tensor {
+    /// Attention output [B, T, dim] (before the output projection); `keyPadding` [B, n + T]
+    /// is 1/true for real tokens; `prefix` holds virtual keys and values [B, H, n, hd] put
+    /// before the tokens' own (prefix tuning).
+    public func forward(_ x: Tensor, keyPadding: Tensor?, prefix: (keys: Tensor, values: Tensor)? = nil) throws -> Tensor {
         let (b, t, dim) = (x.shape[0], x.shape[1], x.shape[2])
         let hd = dim / heads
         func split(_ y: Tensor) throws -> Tensor { try y.reshaped([b, t, heads, hd]).permuted([0, 2, 1, 3]) }   // [B, H, T, hd]
         let q = try split(run(query, named: "query", x))
-        let k = try split(run(key, named: "key", x))
-        let v = try split(run(value, named: "value", x))
+        var k = try split(run(key, named: "key", x))
+        var v = try split(run(value, named: "value", x))
+        if let prefix {
+            k = try Tensor.concat([prefix.keys, k], axis: 2)                                   // [B, H, n + T, hd]
+            v = try Tensor.concat([prefix.values, v], axis: 2)
+        }
         let y = try attention(q, k, v, kernel: .full, causal: false, keyPadding: keyPadding)                  // [B, H, T, hd]
         return try y.permuted([0, 2, 1, 3]).contiguous().reshaped([b, t, dim])                                 // [B, T, dim]
     }
@@ -82,6 +93,8 @@ public final class BERTSelfAttention: Module {
 public final class BERTResidualOutput: Module {
     public let dense: Linear
     public let norm: LayerNorm
+    /// A bottleneck adapter after `dense` (child `adapter`), added by `addAdapters`.
+    public internal(set) var adapter: BottleneckAdapter?
 
     init(_ input: Int, _ dim: Int, eps: Double, key: RandomKey) throws {
         dense = try Linear(input, dim, key: key)
@@ -92,7 +105,15 @@ public final class BERTResidualOutput: Module {
     }
 
     public func forward(_ x: Tensor, residual: Tensor) throws -> Tensor {
-        try run(norm, named: "LayerNorm", try run(dense, named: "dense", x) + residual)
+        var h = try run(dense, named: "dense", x)
+        if let adapter { h = try run(adapter, named: "adapter", h) }
+        return try run(norm, named: "LayerNorm", h + residual)
+    }
+
+    func attach(_ a: BottleneckAdapter) throws {
+        guard adapter == nil else { throw NNError.invalidArgument(layer: "adapters", message: "this layer already has an adapter") }
+        registerChild("adapter", a)
+        adapter = a
     }
 }
 
@@ -109,8 +130,8 @@ public final class BERTAttention: Module {
         registerChild("output", output)
     }
 
-    public func forward(_ x: Tensor, keyPadding: Tensor?) throws -> Tensor {
-        let a = try withPath("self") { try selfAttention.forward(x, keyPadding: keyPadding) }
+    public func forward(_ x: Tensor, keyPadding: Tensor?, prefix: (keys: Tensor, values: Tensor)? = nil) throws -> Tensor {
+        let a = try withPath("self") { try selfAttention.forward(x, keyPadding: keyPadding, prefix: prefix) }
         return try withPath("output") { try output.forward(a, residual: x) }
     }
 }
@@ -146,8 +167,8 @@ public final class BERTLayer: Module {
 
     public override func forward(_ x: Tensor) throws -> Tensor { try forward(x, keyPadding: nil) }
 
-    public func forward(_ x: Tensor, keyPadding: Tensor?) throws -> Tensor {
-        let a = try withPath("attention") { try attention.forward(x, keyPadding: keyPadding) }    // [B, T, dim]
+    public func forward(_ x: Tensor, keyPadding: Tensor?, prefix: (keys: Tensor, values: Tensor)? = nil) throws -> Tensor {
+        let a = try withPath("attention") { try attention.forward(x, keyPadding: keyPadding, prefix: prefix) }   // [B, T, dim]
         let i = try run(intermediate, named: "intermediate", a)                                    // [B, T, inter]
         return try withPath("output") { try output.forward(i, residual: a) }                       // [B, T, dim]
     }
@@ -165,9 +186,13 @@ public final class BERTEncoder: Module {
 
     public override func forward(_ x: Tensor) throws -> Tensor { try forward(x, keyPadding: nil) }
 
-    public func forward(_ x: Tensor, keyPadding: Tensor?) throws -> Tensor {
+    /// `prefix(i)` gives layer i's virtual keys and values (prefix tuning).
+    public func forward(_ x: Tensor, keyPadding: Tensor?, prefix: ((Int) throws -> (keys: Tensor, values: Tensor))? = nil) throws -> Tensor {
         var h = x
-        for (i, l) in layers.enumerated() { h = try withPath("layer.\(i)") { try l.forward(h, keyPadding: keyPadding) } }
+        for (i, l) in layers.enumerated() {
+            let p = try prefix?(i)
+            h = try withPath("layer.\(i)") { try l.forward(h, keyPadding: keyPadding, prefix: p) }
+        }
         return h
     }
 }
@@ -216,6 +241,12 @@ public final class BERT: Module {
     public let embeddings: BERTEmbeddings
     public let encoder: BERTEncoder
     public let pooler: BERTPooler
+    /// Virtual tokens before the input (prompt tuning; child `prompt_encoder`).
+    public internal(set) var promptEncoder: PromptEncoder?
+    /// Virtual keys and values in every layer (prefix tuning; child `prefix_encoder`).
+    public internal(set) var prefixEncoder: PrefixEncoder?
+    /// The number of virtual tokens the hidden states start with (prompt tuning).
+    public var virtualTokens: Int { promptEncoder?.tokens ?? 0 }
 
     public convenience init(vocab: Int, dim: Int, heads: Int, layers: Int, intermediate: Int, maxPositions: Int = 512,
                             typeVocab: Int = 2, layerNormEps: Double = 1e-12, key: RandomKey = RandomKey(seed: 0)) throws {
@@ -278,18 +309,42 @@ public final class BERT: Module {
         return (h, try run(pooler, named: "pooler", h))
     }
 
-    /// Hidden states [B, T, dim] (no pooler).
+    /// Hidden states [B, n + T, dim] (no pooler; n virtual tokens with prompt tuning, else 0).
+    /// Without `attentionMask`, negative ids are padding (`KoanData.paddingID`, -1): they get
+    /// mask 0 and are embedded as id 0.
     public func encode(ids: Tensor, attentionMask: Tensor? = nil, tokenTypeIds: Tensor? = nil) throws -> Tensor {
-        let x = try integerIDs(ids, name: "ids", layer: "BERT")
+        var x = try integerIDs(ids, name: "ids", layer: "BERT")
         let types = try tokenTypeIds.map { try integerIDs($0, name: "tokenTypeIds", layer: "BERT") }
-        let mask = try attentionMask.map { try integerIDs($0, name: "attentionMask", layer: "BERT") }
+        var mask = try attentionMask.map { try integerIDs($0, name: "attentionMask", layer: "BERT") }
         for (name, t) in [("tokenTypeIds", types), ("attentionMask", mask)] {
             if let t, t.shape != x.shape {
                 throw NNError.shapeMismatch(path: "", layer: "BERT (\(name))", expected: "\(x.shape), the shape of the ids", got: t.shape)
             }
         }
-        let e = try withPath("embeddings") { try embeddings.forward(ids: x, tokenTypeIds: types) }
-        return try withPath("encoder") { try encoder.forward(e, keyPadding: mask) }
+        if mask == nil, x.data.ints().contains(where: { $0 < 0 }) {
+            let real = try NDArray.binary(.ge, x.data, scalar: 0, scalarIsFloat: false)
+            mask = Tensor(try real.to(.int64))
+            x = Tensor(try x.data.clamp(min: 0, max: nil))
+        }
+        let b = x.shape[0]
+        let prompt = try promptEncoder.map { p in try withPath("prompt_encoder") { try p.prompts(batch: b) } }
+        let prefixTable = try prefixEncoder.map { p in try withPath("prefix_encoder") { try p.table() } }
+        let virtual = prompt?.shape[1] ?? prefixTable?.shape[0] ?? 0
+        if virtual > 0, let m = mask {
+            mask = try Tensor.concat([Tensor(NDArray.ones([b, virtual], dtype: .int64)), m], axis: 1)
+        }
+        let e = try withPath("embeddings") {
+            try embeddings.forward(ids: x, tokenTypeIds: types, prompt: prompt, positionOffset: prefixTable == nil ? 0 : virtual)
+        }
+        guard let prefixTable else { return try withPath("encoder") { try encoder.forward(e, keyPadding: mask) } }
+        if mask == nil { mask = Tensor(try NDArray.ones([b, virtual + x.shape[1]], dtype: .int64)) }
+        let (dim, heads) = (self.dim, self.heads)
+        return try withPath("encoder") {
+            try encoder.forward(e, keyPadding: mask, prefix: { l in
+                let (k, v) = try PrefixEncoder.keysValues(prefixTable, layer: l, dim: dim, heads: heads, batch: b)
+                return (k, v)
+            })
+        }
     }
 
     /// Sentence embeddings [B, dim] as sentence-transformers' mean-pooling models compute
@@ -307,6 +362,19 @@ public final class BERT: Module {
         let mean = try summed / counts
         let norm = try (mean * mean).sum(axes: [1], keepdims: true).unary(.sqrt).clamp(min: 1e-12, max: nil)   // [B, 1]
         return try mean / norm
+    }
+
+    /// A new BERT with this one's weights (shared copy-on-write, so training either leaves
+    /// the other as it was), without adapters, virtual tokens or LoRA branches.
+    ///
+    ///     let clf = try bert.copy().sequenceClassifier(classes: 3)   // the base stays as it is
+    public func copy() throws -> BERT {
+        let b = try BERT(vocab: vocab, dim: dim, heads: heads, layers: layers, intermediate: intermediateSize, maxPositions: maxPositions,
+                         typeVocab: typeVocab, layerNormEps: layerNormEps, key: RandomKey(seed: 0), bertInitialisation: false)
+        var own: [String: NDArray] = [:]
+        for (path, p) in parameterSlots { own[path] = p.value.data }
+        for (path, p) in b.parameterSlots { if let v = own[path] { p.assign(v) } }
+        return b
     }
 
     /// A token classifier (NER, tagging): this encoder plus a `Linear(dim, labels)` per
@@ -377,6 +445,13 @@ public class BERTHead: Module {
     public let bert: BERT
     public let classifier: Linear
     public let dropout: Dropout
+    /// The tokenizer that turns text datasets into ids for this model (set by
+    /// `sequenceClassifier`/`tokenClassifier` of a pretrained encoder, or given).
+    public var tokenizer: Tokenizer?
+    /// Longest input in tokens, special tokens included (longer texts are truncated).
+    public var maxLength: Int = 128
+    /// The class (or tag) names, indexed by output.
+    public var labelNames: [String]?
 
     init(bert: BERT, outputs: Int, dropout p: Double, key: RandomKey) throws {
         self.bert = bert
@@ -412,7 +487,8 @@ public final class BERTTokenClassifier: BERTHead {
     }
 
     public override func forward(ids: Tensor, attentionMask: Tensor? = nil, tokenTypeIds: Tensor? = nil) throws -> Tensor {
-        let h = try withPath("bert") { try bert.encode(ids: ids, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds) }
+        var h = try withPath("bert") { try bert.encode(ids: ids, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds) }
+        if bert.virtualTokens > 0 { h = try h.sliced(axis: 1, start: bert.virtualTokens, end: h.shape[1]) }   // the real tokens
         return try head(h)   // [B, T, labels]
     }
 }

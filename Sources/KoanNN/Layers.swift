@@ -24,6 +24,8 @@ public final class Linear: Module {
     public let outFeatures: Int
     public let weight: Parameter
     public let bias: Parameter?
+    /// A LoRA branch added by `applyLoRA` (children `lora_A`, `lora_B`, `lora_dropout`).
+    public internal(set) var lora: LoRABranch?
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true,
                 key: RandomKey = RandomKey(seed: 0), dtype: DType = .float32) throws {
@@ -45,9 +47,10 @@ public final class Linear: Module {
         guard x.rank >= 1, x.shape.last == inFeatures else {
             throw NNError.shapeMismatch(path: "", layer: layerName, expected: shapeText(["*", "\(inFeatures)"]), got: x.shape)
         }
-        let y = try matmul(x, weight.value.transposed())   // (*, out)
-        guard let b = bias else { return y }
-        return try y + b.value                              // (*, out)
+        var y = try matmul(x, weight.value.transposed())   // (*, out)
+        if let b = bias { y = try y + b.value }             // (*, out)
+        guard let lora, !lora.isMerged else { return y }
+        return try y + lora(x)                             // (*, out)
     }
 }
 

@@ -107,6 +107,11 @@ open class Module {
         }
     }
 
+    /// Removes the child named `name` (and its parameters) if there is one.
+    public func removeChild(_ name: String) {
+        children.removeAll { $0.name == name }
+    }
+
     // MARK: Forward
 
     /// The computation of this layer. Call the module (`try layer(x)`), not this.
@@ -248,6 +253,17 @@ open class Module {
     ///     model.unfreeze()
     public func unfreeze() {
         for (_, p) in parameterSlots { p.setTrainable(true) }
+    }
+
+    /// Makes the parameters under `prefixes` trainable (leaves the others as they are).
+    ///
+    ///     try model.unfreeze(only: ["bert.encoder.layer.5"])
+    public func unfreeze(only prefixes: [String]) throws {
+        let slots = parameterSlots
+        try checkPrefixes(prefixes, slots.map(\.path))
+        for (path, p) in slots where prefixes.contains(where: { pathMatches(path, prefix: $0) }) {
+            p.setTrainable(true)
+        }
     }
 
     private func checkPrefixes(_ prefixes: [String], _ paths: [String]) throws {

@@ -28,7 +28,7 @@ struct LossFunction {
             guard data.isClassification else {
                 throw TrainError.outputMismatch("cross-entropy needs class labels (integers), but '\(data.name)' has float targets: use loss: .mse")
             }
-            let labels = data.labels.ints()
+            let labels = data.labels.ints().filter { $0 != ignoredLabel }
             if let low = labels.min(), low < 0 { throw TrainError.labelOutOfRange(label: low, classes: 0, dataset: data.name) }
             maxLabel = labels.max()
         } else {
@@ -77,6 +77,11 @@ struct LossFunction {
         for (p, l) in zip(predicted, labels) where p == l { n += 1 }
         return n
     }
+
+    /// How many labels count for accuracy (all but `ignoredLabel`).
+    static func countedLabels(_ y: NDArray) -> Int {
+        y.dtype == .int64 ? y.ints().reduce(0) { $0 + ($1 == ignoredLabel ? 0 : 1) } : y.count
+    }
 }
 
 /// Runs `body` with the whole tree in evaluation mode and without recording gradients,
@@ -104,11 +109,11 @@ func evaluate(_ model: Module, on data: Dataset, batchSize: Int, lossFn: LossFun
         var lossSum = 0.0, correct = 0
         for (x, y) in try data.batches(batchSize) {
             let out = try model(Tensor(x))
-            lossSum += try lossFn(out, y).item() * Double(x.shape[0])
+            lossSum += try lossFn(out, y).item() * Double(x.shape[0])   // per sample, as fit's epoch loss
             correct += try lossFn.correct(out, y)
         }
         let n = Double(data.count)
-        let labels = Double(data.labels.count)
+        let labels = Double(LossFunction.countedLabels(data.labels))
         return Evaluation(loss: lossSum / n, accuracy: lossFn.isClassification ? Double(correct) / labels : nil, samples: data.count)
     }
 }
@@ -127,7 +132,14 @@ public func predict(_ model: Module, _ features: NDArray, batchSize: Int = 256) 
         let n = features.shape[0]
         while start < n {
             let end = min(n, start + batchSize)
-            outputs.append(try model(Tensor(try features.sliced(axis: 0, start: start, end: end))).data)
+            let slice = try features.sliced(axis: 0, start: start, end: end)
+            let x = try slice.trimmingPadding()      // padded token ids: cut to this slice's longest row
+            var out = try model(Tensor(x)).data
+            if x.shape != slice.shape, out.rank == 3, out.shape[1] == x.shape[1] {   // per-token outputs: pad back
+                let rest = try NDArray.zeros([out.shape[0], slice.shape[1] - x.shape[1], out.shape[2]], dtype: out.dtype)
+                out = try NDArray.concat([out, rest], axis: 1)
+            }
+            outputs.append(out)
             start = end
         }
         return outputs.count == 1 ? outputs[0] : try NDArray.concat(outputs, axis: 0)

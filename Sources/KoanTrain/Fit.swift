@@ -21,6 +21,7 @@ public func fit(_ model: Module, on data: Dataset, optimizer: any Optimizer, opt
     try options.validate()
     guard data.count > 0 else { throw TrainError.emptyDataset(data.name) }
     if let v = options.validation, v.count == 0 { throw TrainError.emptyDataset(v.name) }
+    if let u = options.unfreeze { try applyUnfreezing(model, u, epoch: 0) }
     guard !model.trainableParameters.isEmpty else {
         throw TrainError.invalidOption(name: "model", reason: "it has no trainable parameters (all frozen?)")
     }
@@ -39,6 +40,15 @@ public func resume(_ run: Run, observer: ((FitProgress) -> Void)? = nil, isCance
     }
     run.stopReason = .running
     try Trainer(run: run, observer: observer, isCancelled: isCancelled).train()
+}
+
+/// Sets the trainability of the gradual-unfreezing groups for `epoch`: the first
+/// `unfrozenGroups(epoch:)` groups trainable, the rest frozen.
+func applyUnfreezing(_ model: Module, _ u: GradualUnfreezing, epoch: Int) throws {
+    let open = u.unfrozenGroups(epoch: epoch)
+    for (i, group) in u.groups.enumerated() {
+        if i < open { try model.unfreeze(only: group) } else { try model.freeze(only: group) }
+    }
 }
 
 /// Dynamic loss scaling for float16, as `torch.amp.GradScaler`: start at 2¹⁶, halve and
@@ -76,8 +86,9 @@ struct Trainer {
     let stepsAtStart: Int
     let samplesAtStart: Int
     let secondsAtStart: Double
-    /// The parameters the steps update (what is frozen cannot change while the loop runs).
-    let trainable: [(path: String, parameter: Parameter)]
+    /// The parameters the steps update (what is frozen changes only between epochs, with
+    /// gradual unfreezing).
+    var trainable: [(path: String, parameter: Parameter)] { run.model.parameterSlots.filter { $0.parameter.isTrainable } }
 
     init(run: Run, observer: ((FitProgress) -> Void)?, isCancelled: @escaping () -> Bool) throws {
         self.run = run
@@ -88,7 +99,6 @@ struct Trainer {
         stepsAtStart = run.stepCount
         samplesAtStart = run.sampleCount
         secondsAtStart = run.seconds
-        trainable = run.model.parameterSlots.filter { $0.parameter.isTrainable }
     }
 
     private enum Outcome {
@@ -112,6 +122,7 @@ struct Trainer {
                 break
             }
             if run.batchIndex == 0 { startEpoch() }
+            if let u = run.options.unfreeze { try applyUnfreezing(model, u, epoch: run.epochIndex) }
             let plan = try run.data.batchPlan(run.options.batchSize, shuffle: run.options.shuffle, seed: epochSeed(run.epochIndex))
             let loader = Prefetcher(plan, startingAt: run.batchIndex)
             defer { loader.cancel() }
@@ -174,6 +185,7 @@ struct Trainer {
 
         // Forward and backward on (rounded copies of) the weights; the float32 masters
         // are put back before anything is updated, whatever happens.
+        let trainable = self.trainable
         let masters = trainable.map { $0.parameter.value.data }
         var rounded = false
         func restoreMasters() {
@@ -232,7 +244,7 @@ struct Trainer {
         run.epochCorrect += correct
         run.epochSamples += n
         run.sampleCount += n
-        run.epochLabels += group.reduce(0) { $0 + $1.y.count }
+        run.epochLabels += group.reduce(0) { $0 + LossFunction.countedLabels($1.y) }
         return .done(StepRecord(step: run.stepCount + 1, epoch: run.epochIndex + 1, loss: lossSum,
                                 learningRate: lr, gradNorm: norm, samples: n))
     }

@@ -40,6 +40,20 @@ public struct CheckpointPolicy: Sendable, Equatable {
     }
 }
 
+/// Gradual unfreezing (ULMFiT): `groups` are path prefixes from the top of the model down
+/// (the head first); the first epoch trains only `groups[0]`, and every `everyEpochs`
+/// epochs the next group down is unfrozen too. Parameters under no group keep their state.
+///
+///     FitOptions(epochs: 4, unfreeze: GradualUnfreezing(everyEpochs: 1, groups: [["classifier"], ["bert.encoder.layer.5"]]))
+public struct GradualUnfreezing: Sendable, Equatable {
+    public var everyEpochs: Int
+    public var groups: [[String]]
+    public init(everyEpochs: Int = 1, groups: [[String]]) { self.everyEpochs = everyEpochs; self.groups = groups }
+
+    /// How many groups are trainable in epoch `epoch` (0-based).
+    public func unfrozenGroups(epoch: Int) -> Int { min(groups.count, 1 + epoch / max(1, everyEpochs)) }
+}
+
 /// The training loss. `automatic` is cross-entropy for class labels and mean squared
 /// error for float targets.
 public enum TrainingLoss: Sendable, Equatable {
@@ -72,6 +86,8 @@ public struct FitOptions: Sendable {
     public var loss: TrainingLoss
     /// Shuffle the training data at each epoch (from `seed` and the epoch number).
     public var shuffle: Bool
+    /// Unfreeze the model group by group from the top (nil: trainability as it is).
+    public var unfreeze: GradualUnfreezing?
 
     public init(epochs: Int? = nil, steps: Int? = nil, batchSize: Int = 32, schedule: Schedule = .constant,
                 validation: Dataset? = nil, earlyStopping: EarlyStopping? = nil, precision: Precision = .float32,
@@ -104,6 +120,10 @@ public struct FitOptions: Sendable {
             if c.every < 1 { throw bad("checkpoint", "every must be at least 1 epoch, got \(c.every)") }
             if c.keep < 1 { throw bad("checkpoint", "keep must be at least 1, got \(c.keep)") }
             if c.directory.isEmpty { throw bad("checkpoint", "the directory is empty") }
+        }
+        if let u = unfreeze {
+            if u.everyEpochs < 1 { throw bad("unfreeze", "everyEpochs must be at least 1, got \(u.everyEpochs)") }
+            if u.groups.isEmpty { throw bad("unfreeze", "gradual unfreezing needs at least one group of layers") }
         }
         if case .crossEntropy(let s) = loss, !(0...1).contains(s) {
             throw bad("labelSmoothing", "must be in [0, 1], got \(s)")

@@ -45,11 +45,15 @@ public struct ParameterGroup: Sendable, Equatable {
     public var lrScale: Double
     /// Replaces the optimizer's weight decay for these parameters when set.
     public var weightDecay: Double?
+    /// When false, a prefix that matches no parameter being updated is no error (groups
+    /// built for a whole model, such as layer-wise decay, while some layers are frozen).
+    public var isRequired: Bool
 
-    public init(_ prefixes: [String], lrScale: Double = 1, weightDecay: Double? = nil) {
+    public init(_ prefixes: [String], lrScale: Double = 1, weightDecay: Double? = nil, isRequired: Bool = true) {
         self.prefixes = prefixes
         self.lrScale = lrScale
         self.weightDecay = weightDecay
+        self.isRequired = isRequired
     }
 }
 
@@ -110,7 +114,7 @@ func prepareUpdate(
     for path in grads.keys.sorted() where !seen.contains(path) {
         throw OptimError.unknownGradPath(path)
     }
-    for prefix in groups.flatMap(\.prefixes) + extraPrefixes
+    for prefix in groups.filter(\.isRequired).flatMap(\.prefixes) + extraPrefixes
     where !parameters.contains(where: { pathMatches($0.path, prefix: prefix) }) {
         throw OptimError.unknownOverridePath(prefix)
     }

@@ -22,12 +22,16 @@ final class ModuleObject: CallableObject {
     init(_ module: Module) { self.module = module }
     var typeName: String { module.layerName }
     var description: String {
-        "\(module.description)\n\(module.parameterCount) parameters (\(module.trainableParameterCount) trainable)"
+        module.parameterCount == module.trainableParameterCount
+            ? "\(module.description)\n\(module.parameterCount) parameters (\(module.trainableParameterCount) trainable)"
+            : "\(module.description)\n\(fineTuningMethod(module)): \(trainableSummary(module))"
     }
     /// In a notebook: the parameter table (as `model.parameters` shows it) beside the block
     /// diagram (`modelDiagram`).
     var richRepresentations: [String: MimeData] {
-        let table = ParameterTable(module).html(caption: module.layerName)
+        let caption = module.parameterCount == module.trainableParameterCount ? module.layerName
+            : "\(module.layerName) · \(fineTuningMethod(module)): \(trainableSummary(module))"
+        let table = ParameterTable(module).html(caption: caption)
         let diagram = modelDiagram(module)
         let html = "<div style=\"display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start\"><div>\(table)</div><div>\(diagram)</div></div>"
         return ["text/html": .text(html), "image/svg+xml": .text(diagram)]
@@ -53,10 +57,16 @@ final class OptimizerObject: KoanObject {
 /// A dataset of features and labels.
 final class DatasetObject: KoanObject {
     let dataset: Dataset
+    /// The dataset tokenised for a model's tokenizer, by tokenizer and length (text datasets).
+    var encodings: [String: Dataset] = [:]
     init(_ dataset: Dataset) { self.dataset = dataset }
     var typeName: String { "Dataset" }
     var description: String {
-        "Dataset(\(dataset.count) samples, features \(dataset.featureShape), \(dataset.classCount) classes)"
+        if dataset.texts != nil { return "Dataset(\(dataset.name): \(dataset.count) texts, \(dataset.classCount) classes)" }
+        if let w = dataset.words {
+            return "Dataset(\(dataset.name): \(dataset.count) sentences, \(w.reduce(0) { $0 + $1.count }) words, \(dataset.classCount) tags)"
+        }
+        return "Dataset(\(dataset.count) samples, features \(dataset.featureShape), \(dataset.classCount) classes)"
     }
     var richRepresentations: [String: MimeData] { [:] }
 }
@@ -283,5 +293,9 @@ func registerModelFunctions(_ r: Registry) {
     r.member(of: DatasetObject.self, "count: Int", "The number of samples.", .property { v, _ in .int(try v.asDataset().count) })
     r.member(of: DatasetObject.self, "classCount: Int", "The number of classes.", .property { v, _ in .int(try v.asDataset().classCount) })
     r.member(of: DatasetObject.self, "features: Tensor", "A dataset's features.", .property { v, _ in .tensor(Tensor(try v.asDataset().features)) })
-    r.member(of: DatasetObject.self, "labels: Tensor", "A dataset's labels.", .property { v, _ in .tensor(Tensor(try v.asDataset().labels)) })
+    r.member(of: DatasetObject.self, "labels: Tensor", "A dataset's labels (for a CoNLL dataset: its tag names, as transformers' label_list).", .property { v, _ in
+        let d = try v.asDataset()
+        if d.words != nil { return .array((d.classNames ?? []).map { .string($0) }) }
+        return .tensor(Tensor(d.labels))
+    })
 }

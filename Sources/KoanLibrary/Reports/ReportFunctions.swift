@@ -27,10 +27,7 @@ func registerReportFunctions(_ r: Registry) {
                "Entity-level precision, recall, f1-score and support for tag sequences (BIO/IOB2, IOBES, ...), exactly as seqeval's classification_report; mode .strict checks chunks against the scheme.") { a, _ in
         let truth = try a[0].elements().map { try $0.elements().map { try $0.asString() } }
         let pred = try a[1].elements().map { try $0.elements().map { try $0.asString() } }
-        let report = try seqevalReport(trueTags: truth, predTags: pred, scheme: try tagScheme(a[2]),
-                                       mode: try seqevalMode(a[3]), digits: try a[4].asInt())
-        return .object(RichText(typeName: "SeqevalReport", plain: report.description, rich: ["text/html": .text(report.html())],
-                                fields: value(report.dictionary())))
+        return try seqevalReportValue(truth, pred, scheme: a[2], mode: a[3], digits: try a[4].asInt())
     }
     typealias ScoreFunction = ([Label], [Label], Average, [Label]?, Label, ZeroDivision) throws -> Score
     func score(_ name: String, _ reference: String, _ f: @escaping ScoreFunction) {
@@ -199,4 +196,12 @@ private func indicatorRows(_ v: Value) throws -> [[Bool]]? {
             }
         }
     }
+}
+
+/// seqeval's report of tag sequences as a Koan value (text, HTML, dictionary).
+func seqevalReportValue(_ truth: [[String]], _ pred: [[String]], scheme: Value, mode: Value, digits: Int) throws -> Value {
+    let report = try seqevalReport(trueTags: truth, predTags: pred, scheme: try tagScheme(scheme),
+                                   mode: try seqevalMode(mode), digits: digits)
+    return .object(RichText(typeName: "SeqevalReport", plain: report.description, rich: ["text/html": .text(report.html())],
+                            fields: value(report.dictionary())))
 }

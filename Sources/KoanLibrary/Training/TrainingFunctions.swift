@@ -84,19 +84,30 @@ extension Value {
 
 // MARK: Options
 
-private func optimizerOption(_ v: Value) throws -> any Optimizer {
+/// The optimizer of a `fit` call; `layerDecay:` scales each BERT layer's learning rate
+/// (layer i of L by decay^(L − i), the embeddings by decay^(L + 1)).
+private func optimizerOption(_ v: Value, model: Module) throws -> any Optimizer {
     if v.isNil { return try AdamW(lr: 1e-3, weightDecay: 0.01) }
     if case .object(let o as OptimizerObject) = v { return o.optimizer }
     let (name, a) = try OptionCase.match(v, "optimizer", [
-        "adamW(lr: Double = 0.001, weightDecay: Double = 0.01)",
-        "adam(lr: Double = 0.001, weightDecay: Double = 0)",
+        "adamW(lr: Double = 0.001, weightDecay: Double = 0.01, layerDecay: Double? = nil)",
+        "adam(lr: Double = 0.001, weightDecay: Double = 0, layerDecay: Double? = nil)",
         "sgd(lr: Double, momentum: Double = 0, nesterov: Bool = false, weightDecay: Double = 0)",
     ])
     switch name {
-    case "adamW": return try AdamW(lr: try a[0].asDouble(), weightDecay: try a[1].asDouble())
-    case "adam": return try Adam(lr: try a[0].asDouble(), weightDecay: try a[1].asDouble())
+    case "adamW", "adam":
+        let groups = a[2].isNil ? [] : try layerDecayGroups(model, decay: try a[2].asDouble())
+        return name == "adamW" ? try AdamW(lr: try a[0].asDouble(), weightDecay: try a[1].asDouble(), groups: groups)
+                               : try Adam(lr: try a[0].asDouble(), weightDecay: try a[1].asDouble(), groups: groups)
     default: return try SGD(lr: try a[0].asDouble(), momentum: try a[1].asDouble(), nesterov: try a[2].asBool(), weightDecay: try a[3].asDouble())
     }
+}
+
+/// `unfreeze: .gradual(everyEpochs: 1)`: the head first, one more layer down each period.
+private func unfreezeOption(_ v: Value, model: Module) throws -> GradualUnfreezing? {
+    if v.isNil { return nil }
+    let (_, a) = try OptionCase.match(v, "unfreeze", ["gradual(everyEpochs: Int = 1)"])
+    return GradualUnfreezing(everyEpochs: try a[0].asInt(), groups: try unfreezingGroups(model))
 }
 
 private func scheduleOption(_ v: Value) throws -> Schedule {
@@ -154,15 +165,15 @@ private func seedOption(_ v: Value) throws -> UInt64 { UInt64(bitPattern: Int64(
 
 func registerTrainingFunctions(_ r: Registry) {
     r.member(of: ModuleObject.self,
-             "fit(_ data: Dataset, epochs: Int? = nil, steps: Int? = nil, batchSize: Int = 32, optimizer: Any? = nil, schedule: Any? = nil, validation: Dataset? = nil, earlyStopping: Any? = nil, precision: Any? = nil, accumulate: Int = 1, clipNorm: Double? = nil, checkpoint: Any? = nil, seed: Int = 0, loss: Any? = nil) -> Run",
-             "Trains the model with one live progress display; returns the Run (history, best epoch, stop reason). optimizer: .adamW(lr:weightDecay:) (default), .adam, .sgd or an optimizer object; schedule: .constant, .cosine(warmup:), .linear(warmup:), .step(every:gamma:), .exponential(gamma:); earlyStopping: .patience(n); precision: .float32, .bfloat16, .float16; checkpoint: .every(1, directory: \"ckpt\", keep: 3). An interrupt stops after the current step; run.resume() continues.",
+             "fit(_ data: Dataset, epochs: Int? = nil, steps: Int? = nil, batchSize: Int = 32, optimizer: Any? = nil, schedule: Any? = nil, validation: Dataset? = nil, earlyStopping: Any? = nil, precision: Any? = nil, accumulate: Int = 1, clipNorm: Double? = nil, checkpoint: Any? = nil, seed: Int = 0, loss: Any? = nil, unfreeze: Any? = nil) -> Run",
+             "Trains the model with one live progress display; returns the Run (history, best epoch, stop reason). optimizer: .adamW(lr:weightDecay:) (default), .adam, .sgd or an optimizer object; schedule: .constant, .cosine(warmup:), .linear(warmup:), .step(every:gamma:), .exponential(gamma:); earlyStopping: .patience(n); precision: .float32, .bfloat16, .float16; checkpoint: .every(1, directory: \"ckpt\", keep: 3); unfreeze: .gradual(everyEpochs: 1) (BERT models: the head first, then one layer more from the top); .adamW(lr:, layerDecay: 0.9) decays the learning rate layer by layer. Text datasets are tokenised by the model's tokenizer. An interrupt stops after the current step; run.resume() continues.",
              .method { v, a, ctx in
         let model = try v.asModule()
         var options = FitOptions(epochs: a[1].isNil ? nil : try a[1].asInt(), steps: a[2].isNil ? nil : try a[2].asInt(),
                                  batchSize: try a[3].asInt())
-        let optimizer = try optimizerOption(a[4])
+        let optimizer = try optimizerOption(a[4], model: model)
         options.schedule = try scheduleOption(a[5])
-        options.validation = a[6].isNil ? nil : try a[6].asDataset()
+        options.validation = a[6].isNil ? nil : try a[6].asDataset(for: model)
         options.earlyStopping = try earlyStoppingOption(a[7])
         options.precision = try precisionOption(a[8])
         options.accumulate = try a[9].asInt()
@@ -170,10 +181,13 @@ func registerTrainingFunctions(_ r: Registry) {
         options.checkpoint = try checkpointOption(a[11])
         options.seed = try seedOption(a[12])
         options.loss = try lossOption(a[13])
+        options.unfreeze = try unfreezeOption(a[14], model: model)
+        let data = try a[0].asDataset(for: model)
         let live = FitDisplay(ctx.display)
         let cancellation = ctx.cancellation
-        let run = try KoanTrain.fit(model, on: try a[0].asDataset(), optimizer: optimizer, options: options,
+        let run = try KoanTrain.fit(model, on: data, optimizer: optimizer, options: options,
                                     observer: { live.update($0) }, isCancelled: { cancellation.isCancelled })
+        ctx.registry.state { FitTimes() }.record(model, run)
         return .object(RunObject(run))
     })
     r.member(of: RunObject.self, "resume() -> Run",
@@ -209,7 +223,8 @@ func registerTrainingFunctions(_ r: Registry) {
 
     r.member(of: ModuleObject.self, "evaluate(_ data: Dataset, batchSize: Int = 256) -> [String: Double]",
              "The model's mean loss (and accuracy, for class labels) on a dataset, in eval mode.", .method { v, a, _ in
-        let e = try KoanTrain.evaluate(try v.asModule(), on: try a[0].asDataset(), batchSize: try a[1].asInt())
+        let model = try v.asModule()
+        let e = try KoanTrain.evaluate(model, on: try a[0].asDataset(for: model), batchSize: try a[1].asInt())
         var d = OrderedDict()
         d.set(.string("loss"), .double(e.loss))
         if let acc = e.accuracy { d.set(.string("accuracy"), .double(acc)) }
@@ -217,9 +232,10 @@ func registerTrainingFunctions(_ r: Registry) {
     })
     r.member(of: ModuleObject.self, "predict(_ input: Any, batchSize: Int = 256) -> Tensor",
              "The model's outputs for a dataset's features or a tensor of samples, in eval mode, in batches.", .method { v, a, _ in
+        let model = try v.asModule()
         let features: NDArray
-        if case .object(let o as DatasetObject) = a[0] { features = o.dataset.features } else { features = try a[0].asTensor().data }
-        return .tensor(Tensor(try KoanTrain.predict(try v.asModule(), features, batchSize: try a[1].asInt())))
+        if case .object(let o as DatasetObject) = a[0] { features = try o.prepared(for: model).features } else { features = try a[0].asTensor().data }
+        return .tensor(Tensor(try KoanTrain.predict(model, features, batchSize: try a[1].asInt())))
     })
 }
 
@@ -246,11 +262,12 @@ func registerCheckpointFunctions(_ r: Registry) {
 
 /// True and predicted class labels of `model` on `data` (class names when the dataset has them).
 private func modelLabels(_ model: Value, _ data: Value) throws -> (truth: [Label], predicted: [Label], names: [String]?, classes: Int) {
-    let dataset = try data.asDataset()
-    guard dataset.isClassification else {
-        throw Fault(.value, "a classification report needs class labels, but '\(dataset.name)' has float targets")
+    let module = try model.asModule()
+    let dataset = try data.asDataset(for: module)
+    guard dataset.isClassification, dataset.words == nil, dataset.labels.rank == 1 else {
+        throw Fault(.value, dataset.labels.rank == 2 ? "a classification report needs one class label per sample; for tags per token use seqevalReport(model, on: data)" : "a classification report needs class labels, but '\(dataset.name)' has float targets")
     }
-    let predicted = try KoanTrain.predictClasses(try model.asModule(), on: dataset).ints()
+    let predicted = try KoanTrain.predictClasses(module, on: dataset).ints()
     let truth = dataset.labels.ints()
     return (truth.map { .int(Int($0)) }, predicted.map { .int(Int($0)) }, dataset.classNames, dataset.classCount)
 }

@@ -1,0 +1,320 @@
+import Foundation
+import KoanLang
+import KoanAutograd
+import KoanData
+import KoanFineTune
+import KoanMarkup
+import KoanMetrics
+import KoanNN
+import KoanTensor
+import KoanTokenizers
+import KoanTrain
+
+// Fine-tuning from cells, as Hugging Face PEFT does it: text datasets, classifiers on a
+// pretrained encoder that tokenise them, LoRA, bottleneck adapters, prompt and prefix
+// tuning, adapter files in PEFT's layout, freezing strategies and `compare`.
+//
+//     let base = pretrained("all-MiniLM-L6-v2")
+//     let train = Dataset.csv("intents.csv", text: "text", label: "category")
+//     let clf = base.sequenceClassifier(labels: train.classes)
+//     clf.applyLoRA(rank: 8, alpha: 16, dropout: 0.1, targets: ["query", "value"])
+//     let run = clf.fit(train, epochs: 3, optimizer: .adamW(lr: 5e-4), validation: test)
+//     clf.saveAdapter("out/adapters/intents")
+
+extension DatasetObject {
+    /// The dataset as `model` consumes it: a text dataset tokenised by the model's
+    /// tokenizer (cached per tokenizer and length), anything else as it is.
+    func prepared(for model: Module) throws -> Dataset {
+        guard dataset.isText else { return dataset }
+        guard let head = model as? BERTHead, let tok = head.tokenizer else {
+            throw Fault(.value, "'\(dataset.name)' holds raw text, and this model has no tokenizer to turn it into ids: make the model with pretrained(...).sequenceClassifier(labels:) or give tokenizer:")
+        }
+        let key = "\(ObjectIdentifier(tok))/\(head.maxLength)"
+        if let e = encodings[key] { return e }
+        let e = try encodeTexts(dataset, tokenizer: tok, maxLength: head.maxLength)
+        encodings[key] = e
+        return e
+    }
+}
+
+extension Value {
+    /// A dataset argument prepared for `model` (text datasets tokenised).
+    func asDataset(for model: Module) throws -> Dataset {
+        guard case .object(let o as DatasetObject) = self else { return try asDataset() }
+        return try o.prepared(for: model)
+    }
+}
+
+/// Seconds per epoch of each model's last `fit`, for `compare`.
+final class FitTimes {
+    var secondsPerEpoch: [ObjectIdentifier: Double] = [:]
+    func record(_ model: Module, _ run: Run) {
+        guard !run.epochs.isEmpty else { return }
+        secondsPerEpoch[ObjectIdentifier(model)] = run.epochs.map(\.seconds).reduce(0, +) / Double(run.epochs.count)
+    }
+}
+
+/// Class names from a `labels:` argument: a list of names or a number of classes.
+private func labelNames(_ v: Value) throws -> [String] {
+    if case .int(let n) = v {
+        guard n >= 1 else { throw Fault(.value, "labels must be at least 1, got \(n)") }
+        return (0..<n).map { "LABEL_\($0)" }
+    }
+    let names = try v.elements().map { try $0.asString() }
+    guard !names.isEmpty else { throw Fault(.value, "labels is empty") }
+    return names
+}
+
+private func makeHead(_ bert: BERT, _ a: [Value], ctx: CallContext, tokenizer: Tokenizer?, token: Bool) throws -> Value {
+    let names = try labelNames(a[0])
+    let maxLength = try a[1].asInt()
+    guard maxLength >= 2, maxLength <= bert.maxPositions else {
+        throw Fault(.value, "maxLength must be between 2 and \(bert.maxPositions) (the model's positions), got \(maxLength)")
+    }
+    let key = try layerKey(a[2], ctx)
+    let encoder = try bert.copy()   // a model of its own, as from_pretrained gives: fine-tuning leaves the base as it is
+    let head: BERTHead = token ? try encoder.tokenClassifier(labels: names.count, key: key) : try encoder.sequenceClassifier(classes: names.count, key: key)
+    head.tokenizer = tokenizer
+    head.maxLength = maxLength
+    head.labelNames = names
+    return .object(ModuleObject(head))
+}
+
+/// The encoder model of a value: a pretrained sentence encoder's BERT or a module.
+private func peftTarget(_ v: Value) throws -> Module {
+    if case .object(let o as EncoderObject) = v { return o.encoder.model }
+    return try v.asModule()
+}
+
+/// The name of the base model an adapter is saved against.
+private func baseName(_ model: Module) -> String {
+    let bert = try? bertEncoder(of: model)
+    if let bert, let dir = (bert as AnyObject) as? BERT, dir.dim == 384, dir.layers == 6 { return "sentence-transformers/all-MiniLM-L6-v2" }
+    return "bert"
+}
+
+/// PEFT's method of a model, for summaries and `compare`.
+func fineTuningMethod(_ model: Module) -> String {
+    if !loraLayers(model).isEmpty { return "LoRA" }
+    if let bert = try? bertEncoder(of: model) {
+        if bert.promptEncoder != nil { return "prompt tuning" }
+        if bert.prefixEncoder != nil { return "prefix tuning" }
+        if let l = bert.encoder.layers.first, l.output.adapter != nil {
+            return l.attention.output.adapter != nil ? "adapters (Houlsby)" : "adapters (Pfeiffer)"
+        }
+    }
+    let total = model.parameterCount, trainable = model.trainableParameterCount
+    if trainable == total { return "full" }
+    if model is BERTHead, model.trainableParameters.allSatisfy({ $0.path.hasPrefix("classifier.") }) { return "frozen encoder + head" }
+    return "partly frozen"
+}
+
+/// "trainable 147,456 of 22,713,216 (0.65%)"
+func trainableSummary(_ model: Module) -> String {
+    let total = model.parameterCount, trainable = model.trainableParameterCount
+    let pct = total > 0 ? 100 * Double(trainable) / Double(total) : 0
+    return "trainable \(FitDisplay.grouped(trainable)) of \(FitDisplay.grouped(total)) (\(PyFormat.fixed(pct, digits: pct < 1 ? 2 : 1))%)"
+}
+
+/// Layer-wise learning-rate decay groups for a BERT model: layer i of L gets
+/// decay^(L − i), the embeddings (and virtual tokens) decay^(L + 1), the head 1.
+func layerDecayGroups(_ model: Module, decay: Double) throws -> [ParameterGroup] {
+    guard decay > 0, decay <= 1 else { throw Fault(.value, "layerDecay must be in (0, 1], got \(decay)") }
+    let bert = try bertEncoder(of: model)
+    let p = model is BERTHead ? "bert." : ""
+    let l = bert.layers
+    var groups = (0..<l).map { i in ParameterGroup([p + "encoder.layer.\(i)"], lrScale: pow(decay, Double(l - i)), isRequired: false) }
+    groups.append(ParameterGroup([p + "embeddings", p + "prompt_encoder", p + "prefix_encoder"], lrScale: pow(decay, Double(l + 1)), isRequired: false))
+    return groups
+}
+
+/// The gradual-unfreezing groups of a model, top first: the head (and pooler), then each
+/// encoder layer from the last, then the embeddings.
+func unfreezingGroups(_ model: Module) throws -> [[String]] {
+    let bert = try bertEncoder(of: model)
+    let p = model is BERTHead ? "bert." : ""
+    var groups: [[String]] = [model is BERTHead ? ["classifier", p + "pooler"] : [p + "pooler"]]
+    for i in (0..<bert.layers).reversed() { groups.append([p + "encoder.layer.\(i)"]) }
+    groups.append([p + "embeddings"])
+    return groups
+}
+
+func registerFineTuningFunctions(_ r: Registry) {
+    r.function("Dataset.csv(_ path: String, text: String, label: String, classes: [String]? = nil) -> Dataset",
+               "A text classification dataset from a CSV file with a header: the raw text column and the label column by name; classes fixes the class order (give a test set the training set's classes).") { a, _ in
+        let classes = a[3].isNil ? nil : try a[3].elements().map { try $0.asString() }
+        return .object(DatasetObject(try Dataset.csv(path: try a[0].asString(), text: try a[1].asString(), label: try a[2].asString(), classes: classes)))
+    }
+    r.function("Dataset.conll(_ path: String, tags: [String]? = nil) -> Dataset",
+               "A token classification dataset from a CoNLL file: token<TAB>tag per line (BIO), a blank line between sentences; tags fixes the tag order (default: O, then B-/I- by type).") { a, _ in
+        let tags = a[1].isNil ? nil : try a[1].elements().map { try $0.asString() }
+        return .object(DatasetObject(try Dataset.conll(path: try a[0].asString(), tags: tags)))
+    }
+    r.member(of: DatasetObject.self, "classes: [String]", "The class (or tag) names in id order.", .property { v, _ in
+        .array((try v.asDataset().classNames ?? []).map { .string($0) })
+    })
+    r.member(of: DatasetObject.self, "texts: [String]", "The raw texts of a text dataset (the words joined by spaces for a CoNLL dataset).", .property { v, _ in
+        let d = try v.asDataset()
+        guard let t = d.texts ?? d.words?.map({ $0.joined(separator: " ") }) else { throw Fault(.value, "'\(d.name)' is not a text dataset") }
+        return .array(t.map { .string($0) })
+    })
+    r.member(of: DatasetObject.self, "words: [[String]]", "The words of each sentence of a CoNLL dataset.", .property { v, _ in
+        let d = try v.asDataset()
+        guard let w = d.words else { throw Fault(.value, "'\(d.name)' is not a CoNLL dataset") }
+        return .array(w.map { .array($0.map { .string($0) }) })
+    })
+    r.member(of: DatasetObject.self, "tags: [[String]]", "The tags of each sentence of a CoNLL dataset, word by word.", .property { v, _ in
+        let d = try v.asDataset()
+        guard d.words != nil else { throw Fault(.value, "'\(d.name)' is not a CoNLL dataset") }
+        return .array((0..<d.count).map { .array(d.wordTags($0).map { .string($0) }) })
+    })
+    r.member(of: DatasetObject.self, "subset(_ indices: [Int]) -> Dataset", "The samples at the given indices, in that order.", .method { v, a, _ in
+        .object(DatasetObject(try v.asDataset().subset(try a[0].elements().map { try $0.asInt() })))
+    })
+
+    // Classifiers on an encoder
+    let headArgs = "labels: Any, maxLength: Int = 128, seed: Int? = nil"
+    r.member(of: EncoderObject.self, "sequenceClassifier(\(headArgs)) -> Module",
+             "A sequence classifier on this pretrained encoder, as BertForSequenceClassification: the pooled first token, dropout 0.1 and a new Linear head (N(0, 0.02)); it tokenises text datasets itself (padding to each batch's longest, truncating to maxLength). labels: class names (dataset.classes) or a count. The classifier has its own copy of the encoder's weights (copy-on-write), so the base stays as it is.",
+             .method { v, a, ctx in
+        guard case .object(let o as EncoderObject) = v else { throw Fault(.type, noMember(v, "sequenceClassifier")) }
+        return try makeHead(o.encoder.model, a, ctx: ctx, tokenizer: o.encoder.tokenizer, token: false)
+    })
+    r.member(of: EncoderObject.self, "tokenClassifier(\(headArgs)) -> Module",
+             "A token classifier on this pretrained encoder, as BertForTokenClassification; words of a CoNLL dataset are labelled at their first sub-token (the others are ignored in the loss), and reports are per word.",
+             .method { v, a, ctx in
+        guard case .object(let o as EncoderObject) = v else { throw Fault(.type, noMember(v, "tokenClassifier")) }
+        return try makeHead(o.encoder.model, a, ctx: ctx, tokenizer: o.encoder.tokenizer, token: true)
+    })
+    r.member(of: ModuleObject.self, "sequenceClassifier(\(headArgs), tokenizer: Tokenizer? = nil) -> Module",
+             "A sequence classifier on a BERT model (paths bert.*, classifier.*); with tokenizer: it tokenises text datasets.", .method { v, a, ctx in
+        guard let bert = try v.asModule() as? BERT else { throw Fault(.type, "sequenceClassifier needs a BERT model") }
+        return try makeHead(bert, a, ctx: ctx, tokenizer: a[3].isNil ? nil : try a[3].asTokenizer(), token: false)
+    })
+    r.member(of: ModuleObject.self, "tokenClassifier(\(headArgs), tokenizer: Tokenizer? = nil) -> Module",
+             "A token classifier on a BERT model (paths bert.*, classifier.*); with tokenizer: it tokenises CoNLL datasets.", .method { v, a, ctx in
+        guard let bert = try v.asModule() as? BERT else { throw Fault(.type, "tokenClassifier needs a BERT model") }
+        return try makeHead(bert, a, ctx: ctx, tokenizer: a[3].isNil ? nil : try a[3].asTokenizer(), token: true)
+    })
+
+    // PEFT methods: on classifiers and on the pretrained encoder itself.
+    for type in [ModuleObject.self, EncoderObject.self] as [any KoanObject.Type] {
+        r.member(of: type, "applyLoRA(rank: Int = 8, alpha: Double = 8, dropout: Double = 0, targets: [String] = [\"query\", \"value\"], targetPattern: String? = nil, modulesToSave: [String]? = nil, useRSLoRA: Bool = false, seed: Int? = nil) -> String",
+                 "LoRA as PEFT: a low-rank branch s·B(A(dropout(x))) with s = alpha / rank on each targeted Linear (by dotted-path suffix, or a regex over the whole path), A Kaiming-uniform and B zero (a no-op before training); everything else frozen except modulesToSave (a classifier's new head by default). Returns the trainable summary.",
+                 .method { v, a, ctx in
+            let model = try peftTarget(v)
+            var c = LoRAConfig(rank: try a[0].asInt(), alpha: try a[1].asDouble(), dropout: try a[2].asDouble(),
+                               targets: try a[3].elements().map { try $0.asString() })
+            c.targetPattern = a[4].isNil ? nil : try a[4].asString()
+            c.modulesToSave = a[5].isNil ? (model is BERTHead ? ["classifier"] : []) : try a[5].elements().map { try $0.asString() }
+            c.rsLoRA = try a[6].asBool()
+            try applyLoRA(to: model, c, key: try layerKey(a[7], ctx))
+            return .string(trainableSummary(model))
+        })
+        r.member(of: type, "mergeLoRA()", "Folds every LoRA branch into its weight (W += s·B·A): the same outputs without the branch's cost.", .method { v, _, _ in
+            try mergeLoRA(try peftTarget(v)); return .void
+        })
+        r.member(of: type, "unmergeLoRA()", "Takes merged LoRA branches back out of the weights (W −= s·B·A).", .method { v, _, _ in
+            try unmergeLoRA(try peftTarget(v)); return .void
+        })
+        r.member(of: type, "saveAdapter(_ directory: String)",
+                 "Writes the adapter as PEFT's save_pretrained does: adapter_config.json and adapter_model.safetensors (LoRA, prompt and prefix tuning load with PeftModel.from_pretrained; a classifier's head is saved with it).",
+                 .method { v, a, _ in
+            let model = try peftTarget(v)
+            do { try saveAdapter(model, to: try a[0].asString(), baseModel: baseName(model)) } catch let e as AdapterError { throw Fault(.io, e.message) }
+            return .void
+        })
+        r.member(of: type, "loadAdapter(_ directory: String)",
+                 "Loads an adapter directory written by saveAdapter or by PEFT's save_pretrained (LoRA, prompt tuning, prefix tuning), adding the method to the model when it lacks it.",
+                 .method { v, a, _ in
+            do { try loadAdapter(into: try peftTarget(v), from: try a[0].asString()) } catch let e as AdapterError { throw Fault(.io, e.message) }
+            return .void
+        })
+    }
+    r.member(of: ModuleObject.self, "addAdapters(reduction: Int = 16, placement: AdapterPlacement = .houlsby, seed: Int? = nil) -> String",
+             "Bottleneck adapters in every encoder layer (x + up(act(down(x))), dim / reduction units, starting as the identity): .houlsby after attention and feed-forward, .pfeiffer after feed-forward only; everything else frozen except the head.",
+             .method { v, a, ctx in
+        let model = try v.asModule()
+        var placement = AdapterPlacement.houlsby
+        if !a[1].isNil {
+            let (name, _) = try OptionCase.match(a[1], "placement", AdapterPlacement.allCases.map(\.rawValue))
+            placement = AdapterPlacement(rawValue: name) ?? .houlsby
+        }
+        try addAdapters(to: model, reduction: try a[0].asInt(), placement: placement, key: try layerKey(a[2], ctx))
+        return .string(trainableSummary(model))
+    })
+    r.member(of: ModuleObject.self, "applyPromptTuning(virtualTokens: Int, initText: String? = nil, seed: Int? = nil) -> String",
+             "Prompt tuning as PEFT: virtual token embeddings before every input (initialised from the embeddings of initText's tokens, repeated to fill), the rest frozen except the head.",
+             .method { v, a, ctx in
+        let model = try v.asModule()
+        var ids: [Int]?
+        if !a[1].isNil {
+            guard let tok = (model as? BERTHead)?.tokenizer else { throw Fault(.value, "initText needs a model with a tokenizer") }
+            ids = tok.encode(try a[1].asString(), addSpecialTokens: true)
+        }
+        try applyPromptTuning(to: model, tokens: try a[0].asInt(), initIds: ids, key: try layerKey(a[2], ctx))
+        return .string(trainableSummary(model))
+    })
+    r.member(of: ModuleObject.self, "applyPrefixTuning(virtualTokens: Int, projection: Int? = nil, seed: Int? = nil) -> String",
+             "Prefix tuning as PEFT: virtual keys and values in every attention layer (through a tanh MLP of width projection when given; saveAdapter writes the computed prefix, as PEFT), the rest frozen except the head.",
+             .method { v, a, ctx in
+        let model = try v.asModule()
+        try applyPrefixTuning(to: model, tokens: try a[0].asInt(), projection: a[1].isNil ? nil : try a[1].asInt(), key: try layerKey(a[2], ctx))
+        return .string(trainableSummary(model))
+    })
+    r.member(of: ModuleObject.self, "freeze(lowerLayers: Int)",
+             "Freezes the embeddings and the lowest N encoder layers of a BERT model.", .method { v, a, _ in
+        let model = try v.asModule()
+        let bert = try bertEncoder(of: model)
+        let n = try a[0].asInt()
+        guard n >= 0, n <= bert.layers else { throw Fault(.value, "lowerLayers must be between 0 and \(bert.layers), got \(n)") }
+        let p = model is BERTHead ? "bert." : ""
+        try model.freeze(only: [p + "embeddings"] + (0..<n).map { p + "encoder.layer.\($0)" })
+        return .void
+    })
+    r.member(of: ModuleObject.self, "trainable: String", "How many parameters train, of how many.", .property { v, _ in
+        .string(trainableSummary(try v.asModule()))
+    })
+
+    r.function("seqevalReport(_ model: Module, on data: Dataset, scheme: TagScheme? = nil, mode: SeqevalMode = .default, digits: Int = 2) -> Report",
+               "seqeval's entity-level report of a token classifier on a CoNLL dataset, word by word (the first sub-token's prediction), as transformers' run_ner evaluates.") { a, _ in
+        let model = try a[0].asModule()
+        let encoded = try a[1].asDataset(for: model)
+        let logits = try KoanTrain.predict(model, encoded.features)
+        let (truth, predicted) = try wordTagSequences(logits: logits, encoded: encoded)
+        return try seqevalReportValue(truth, predicted, scheme: a[2], mode: a[3], digits: try a[4].asInt())
+    }
+
+    r.function("compare(_ models: [Module], on data: Dataset, names: [String]? = nil) -> Table",
+               "A table of fine-tuned models side by side: method, trainable parameters, % of total, adapter bytes (the trained tensors in float32), seconds per epoch of the last fit, and accuracy (or loss) on the dataset.") { a, ctx in
+        let models = try a[0].elements().map { try $0.asModule() }
+        guard !models.isEmpty else { throw Fault(.value, "compare needs at least one model") }
+        let names = a[2].isNil ? nil : try a[2].elements().map { try $0.asString() }
+        if let names, names.count != models.count { throw Fault(.value, "names has \(names.count) entries for \(models.count) models") }
+        let times = ctx.registry.state { FitTimes() }
+        var rows: [[String]] = [["model", "method", "trainable", "% of total", "adapter bytes", "s/epoch", "accuracy"]]
+        for (i, m) in models.enumerated() {
+            let e = try KoanTrain.evaluate(m, on: try a[1].asDataset(for: m))
+            let total = m.parameterCount, trainable = m.trainableParameterCount
+            let bytes = m.trainableParameters.reduce(0) { $0 + $1.tensor.count * 4 }
+            rows.append([names?[i] ?? "\(i + 1)", fineTuningMethod(m), FitDisplay.grouped(trainable),
+                         PyFormat.fixed(100 * Double(trainable) / Double(max(1, total)), digits: 2), FitDisplay.grouped(bytes),
+                         times.secondsPerEpoch[ObjectIdentifier(m)].map { PyFormat.fixed($0, digits: 1) } ?? "–",
+                         e.accuracy.map { PyFormat.fixed($0, digits: 4) } ?? "loss " + PyFormat.fixed(e.loss, digits: 4)])
+        }
+        return .object(ComparisonTable(rows))
+    }
+}
+
+/// `compare`'s result: a text table and an HTML table.
+final class ComparisonTable: KoanObject {
+    let rows: [[String]]
+    init(_ rows: [[String]]) { self.rows = rows }
+    var typeName: String { "Table" }
+    var description: String { textTable(rows, rightAligned: [2, 3, 4, 5, 6]).joined(separator: "\n") }
+    var richRepresentations: [String: MimeData] {
+        var html = "<table><thead><tr>" + rows[0].map { "<th>\(htmlEscaped($0))</th>" }.joined() + "</tr></thead><tbody>"
+        for r in rows.dropFirst() { html += "<tr>" + r.map { "<td>\(htmlEscaped($0))</td>" }.joined() + "</tr>" }
+        return ["text/html": .text(html + "</tbody></table>")]
+    }
+}
