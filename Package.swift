@@ -94,6 +94,8 @@ let package = Package(
         .testTarget(name: "KoanNNTests", dependencies: ["KoanNN", "KoanTrain", "KoanTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KoanDataTests", dependencies: ["KoanData"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KoanTokenizersTests", dependencies: ["KoanTokenizers", "KoanTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KoanFineTuneTests", dependencies: ["KoanFineTune", "KoanNN", "KoanTrain", "KoanData", "KoanTokenizers", "KoanTestSupport"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "KoanTrainTests", dependencies: ["KoanTrain"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -108,7 +108,7 @@ public final class PrefixEncoder: Module {
     }
 
     /// The keys and values of layer `l` for a batch, split into heads: each [B, H, n, hd].
-    static func keysValues(_ table: Tensor, layer l: Int, dim: Int, heads: Int, batch: Int) throws -> (Tensor, Tensor) {
+    public static func keysValues(_ table: Tensor, layer l: Int, dim: Int, heads: Int, batch: Int) throws -> (Tensor, Tensor) {
         let n = table.shape[0]
         func part(_ i: Int) throws -> Tensor {
             let cols = try table.sliced(axis: 1, start: i * dim, end: (i + 1) * dim)                  // [n, dim]

@@ -1,0 +1,108 @@
+import KoanAutograd
+import KoanData
+import KoanFineTune
+import KoanNN
+import KoanTensor
+import KoanTrain
+import XCTest
+
+/// Bottleneck adapters, prompt and prefix tuning, freezing strategies and adapter files.
+final class PEFTMethodTests: XCTestCase {
+    let x: [[Int]] = [[2, 5, 7, 9, 3], [2, 8, 1, 3, -1]]
+
+    func testAdaptersStartAsTheIdentityAndTrainAlone() throws {
+        for placement in AdapterPlacement.allCases {
+            let clf = try smallBERT().sequenceClassifier(classes: 2)
+            clf.eval()
+            let before = try clf(ids(x)).data
+            try addAdapters(to: clf, reduction: 4, placement: placement)
+            XCTAssertEqual(try maxDifference(clf(ids(x)).data, before), 0, "\(placement)")
+            let adapters = clf.trainableParameters.filter { $0.path.contains(".adapter.") }
+            XCTAssertEqual(adapters.count, placement == .houlsby ? 16 : 8)
+            XCTAssertEqual(adapters.first?.tensor.shape, [4, 16], "down: dim / reduction")
+            XCTAssertEqual(clf.trainableParameters.count, adapters.count + 2, "plus the classifier")
+            try randomize(clf, prefix: ".adapter.up", seed: 2)
+            XCTAssertGreaterThan(try maxDifference(clf(ids(x)).data, before), 1e-4)
+        }
+    }
+
+    func testPromptTuningPrependsVirtualTokensFromInitText() throws {
+        let bert = try smallBERT()
+        bert.eval()
+        try applyPromptTuning(to: bert, tokens: 5, initIds: [3, 4])
+        XCTAssertEqual(bert.trainableParameters.map(\.path), ["prompt_encoder.embedding.weight"])
+        let words = bert.embeddings.words.weight.value.data
+        let prompt = bert.promptEncoder!.embedding.weight.value.data
+        XCTAssertEqual(try maxDifference(prompt, try words.indexSelect(axis: 0, indices: try NDArray(ints: [3, 4, 3, 4, 3], shape: [5]))), 0)
+        let h = try bert.encode(ids: ids(x))
+        XCTAssertEqual(h.shape, [2, 10, 16])
+        let tagger = try bert.tokenClassifier(labels: 3)
+        XCTAssertEqual(try tagger(ids(x)).shape, [2, 5, 3], "per real token: the virtual positions are dropped")
+        XCTAssertThrowsError(try applyPrefixTuning(to: bert, tokens: 2), "one kind of virtual tokens")
+    }
+
+    func testPrefixTuningMatchesExplicitKeysAndValues() throws {
+        let bert = try smallBERT()
+        bert.eval()
+        try applyPrefixTuning(to: bert, tokens: 3, projection: 8)
+        let table = try bert.prefixEncoder!.table()
+        XCTAssertEqual(table.shape, [3, 2 * 2 * 16])
+        let h = try bert.encode(ids: ids(x))
+        XCTAssertEqual(h.shape, [2, 5, 16])
+        // Layer 0 by hand: embeddings at positions 3…7, keys/values of the prefix first.
+        let e = try bert.embeddings.forward(ids: ids([[2, 5, 7, 9, 3]]), tokenTypeIds: nil, prompt: nil, positionOffset: 3)
+        let (k, v) = try PrefixEncoder.keysValues(table, layer: 0, dim: 16, heads: 2, batch: 1)
+        let l0 = try bert.encoder.layers[0].forward(e, keyPadding: nil, prefix: (k, v))
+        let l1 = try bert.encoder.layers[1].forward(l0, keyPadding: nil,
+                                                    prefix: try PrefixEncoder.keysValues(table, layer: 1, dim: 16, heads: 2, batch: 1))
+        XCTAssertLessThan(try maxDifference(try h.sliced(axis: 0, start: 0, end: 1).data, l1.data), 1e-5)
+        XCTAssertEqual(Set(bert.trainableParameters.map(\.path)),
+                       ["prefix_encoder.embedding.weight", "prefix_encoder.transform.0.weight", "prefix_encoder.transform.0.bias",
+                        "prefix_encoder.transform.2.weight", "prefix_encoder.transform.2.bias"])
+    }
+
+    func testAdapterFilesRoundTripEveryMethod() throws {
+        let makers: [(String, (Module) throws -> Void)] = [
+            ("lora", { try applyLoRA(to: $0, LoRAConfig(rank: 2, alpha: 4, targets: ["query", "value"], modulesToSave: ["classifier"])) }),
+            ("houlsby", { try addAdapters(to: $0, reduction: 4, placement: .houlsby) }),
+            ("prompt", { try applyPromptTuning(to: $0, tokens: 3) }),
+            ("prefix", { try applyPrefixTuning(to: $0, tokens: 3, projection: 8) }),
+        ]
+        for (name, make) in makers {
+            let dir = try temporaryDirectory(self)
+            let base = try smallBERT()
+            let a = try base.copy().sequenceClassifier(classes: 3, key: RandomKey(seed: 4))
+            try make(a)
+            try randomize(a, prefix: "", seed: 8)   // every tensor, frozen ones too: only the adapter's may travel
+            a.eval()
+            try saveAdapter(a, to: dir, baseModel: "small")
+            let b = try base.copy().sequenceClassifier(classes: 3, key: RandomKey(seed: 5))
+            b.eval()
+            try loadAdapter(into: b, from: dir)
+            let saved = try SafetensorsFile(path: dir + "/adapter_model.safetensors").arrays().map(\.name)
+            XCTAssertTrue(saved.allSatisfy { $0.hasPrefix("base_model.model.") || $0 == "prompt_embeddings" }, "\(name): \(saved)")
+            if name != "lora" && name != "houlsby" { XCTAssertTrue(saved.contains("prompt_embeddings"), name) }
+            // Same outputs only where the base weights agree: compare on the frozen base's values.
+            let frozen = Dictionary(uniqueKeysWithValues: base.parameters.map { ("bert." + $0.path, $0.tensor.data) })
+            try a.update(parameters: frozen)
+            XCTAssertLessThan(try maxDifference(a(ids(x)).data, b(ids(x)).data), 1e-5, name)
+        }
+    }
+
+    func testGradualUnfreezingAndLayerDecay() throws {
+        let clf = try smallBERT().sequenceClassifier(classes: 2)
+        let u = GradualUnfreezing(everyEpochs: 1, groups: [["classifier"], ["bert.encoder.layer.1"], ["bert.encoder.layer.0", "bert.embeddings"]])
+        XCTAssertEqual((0..<4).map { u.unfrozenGroups(epoch: $0) }, [1, 2, 3, 3])
+        let data = try Dataset(features: try NDArray(ints: [2, 5, 7, 2, 8, 1], shape: [2, 3]), labels: try NDArray(ints: [0, 1], shape: [2]))
+        var options = FitOptions(epochs: 2, batchSize: 2)
+        options.unfreeze = u
+        let embeddings = clf.parameters.first { $0.path == "bert.embeddings.word_embeddings.weight" }!.tensor.data
+        let layer0 = clf.parameters.first { $0.path == "bert.encoder.layer.0.output.dense.weight" }!.tensor.data
+        _ = try fit(clf, on: data, optimizer: try AdamW(lr: 1e-2), options: options)
+        let trainable = Set(clf.trainableParameters.map(\.path))
+        XCTAssertTrue(trainable.contains("bert.encoder.layer.1.output.dense.weight"))
+        XCTAssertFalse(trainable.contains("bert.encoder.layer.0.output.dense.weight"), "two epochs: two groups")
+        XCTAssertEqual(try maxDifference(clf.parameters.first { $0.path == "bert.encoder.layer.0.output.dense.weight" }!.tensor.data, layer0), 0)
+        XCTAssertEqual(try maxDifference(clf.parameters.first { $0.path == "bert.embeddings.word_embeddings.weight" }!.tensor.data, embeddings), 0)
+    }
+}
