@@ -108,7 +108,9 @@ func loraTargets(_ root: Module, _ config: LoRAConfig) throws -> [(path: String,
     if regex == nil {
         for t in config.targets where !out.contains(where: { $0.path == t || $0.path.hasSuffix("." + t) }) {
             let names = Array(Set(modules.map { $0.path.split(separator: ".").last.map(String.init) ?? $0.path })).sorted()
-            throw NNError.unknownParameter(path: t, nearMatches: nearMatches(t, in: names))
+            let near = nearMatches(t, in: names)
+            throw NNError.invalidArgument(layer: "LoRA", message: "no module matches the target '\(t)'"
+                + (near.isEmpty ? "" : "; did you mean \(near.map { "'\($0)'" }.joined(separator: ", "))?"))
         }
     }
     if out.isEmpty {

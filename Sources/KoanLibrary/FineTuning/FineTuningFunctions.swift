@@ -67,7 +67,7 @@ private func labelNames(_ v: Value) throws -> [String] {
 
 private func makeHead(_ bert: BERT, _ a: [Value], ctx: CallContext, tokenizer: Tokenizer?, token: Bool) throws -> Value {
     let names = try labelNames(a[0])
-    let maxLength = try a[1].asInt()
+    let maxLength = a[1].isNil ? min(128, bert.maxPositions) : try a[1].asInt()
     guard maxLength >= 2, maxLength <= bert.maxPositions else {
         throw Fault(.value, "maxLength must be between 2 and \(bert.maxPositions) (the model's positions), got \(maxLength)")
     }
@@ -173,28 +173,28 @@ func registerFineTuningFunctions(_ r: Registry) {
     })
 
     // Classifiers on an encoder
-    let headArgs = "labels: Any, maxLength: Int = 128, seed: Int? = nil"
-    r.member(of: EncoderObject.self, "sequenceClassifier(\(headArgs)) -> Module",
-             "A sequence classifier on this pretrained encoder, as BertForSequenceClassification: the pooled first token, dropout 0.1 and a new Linear head (N(0, 0.02)); it tokenises text datasets itself (padding to each batch's longest, truncating to maxLength). labels: class names (dataset.classes) or a count. The classifier has its own copy of the encoder's weights (copy-on-write), so the base stays as it is.",
+    let headArgs = "labels: Any, maxLength: Int? = nil"
+    r.member(of: EncoderObject.self, "sequenceClassifier(\(headArgs), seed: Int? = nil) -> Module",
+             "A sequence classifier on this pretrained encoder, as BertForSequenceClassification: the pooled first token, dropout 0.1 and a new Linear head (N(0, 0.02)); it tokenises text datasets itself (padding to each batch's longest, truncating to maxLength, default 128). labels: class names (dataset.classes) or a count. The classifier has its own copy of the encoder's weights (copy-on-write), so the base stays as it is.",
              .method { v, a, ctx in
         guard case .object(let o as EncoderObject) = v else { throw Fault(.type, noMember(v, "sequenceClassifier")) }
         return try makeHead(o.encoder.model, a, ctx: ctx, tokenizer: o.encoder.tokenizer, token: false)
     })
-    r.member(of: EncoderObject.self, "tokenClassifier(\(headArgs)) -> Module",
+    r.member(of: EncoderObject.self, "tokenClassifier(\(headArgs), seed: Int? = nil) -> Module",
              "A token classifier on this pretrained encoder, as BertForTokenClassification; words of a CoNLL dataset are labelled at their first sub-token (the others are ignored in the loss), and reports are per word.",
              .method { v, a, ctx in
         guard case .object(let o as EncoderObject) = v else { throw Fault(.type, noMember(v, "tokenClassifier")) }
         return try makeHead(o.encoder.model, a, ctx: ctx, tokenizer: o.encoder.tokenizer, token: true)
     })
-    r.member(of: ModuleObject.self, "sequenceClassifier(\(headArgs), tokenizer: Tokenizer? = nil) -> Module",
+    r.member(of: ModuleObject.self, "sequenceClassifier(\(headArgs), tokenizer: Tokenizer? = nil, seed: Int? = nil) -> Module",
              "A sequence classifier on a BERT model (paths bert.*, classifier.*); with tokenizer: it tokenises text datasets.", .method { v, a, ctx in
         guard let bert = try v.asModule() as? BERT else { throw Fault(.type, "sequenceClassifier needs a BERT model") }
-        return try makeHead(bert, a, ctx: ctx, tokenizer: a[3].isNil ? nil : try a[3].asTokenizer(), token: false)
+        return try makeHead(bert, [a[0], a[1], a[3]], ctx: ctx, tokenizer: a[2].isNil ? nil : try a[2].asTokenizer(), token: false)
     })
-    r.member(of: ModuleObject.self, "tokenClassifier(\(headArgs), tokenizer: Tokenizer? = nil) -> Module",
+    r.member(of: ModuleObject.self, "tokenClassifier(\(headArgs), tokenizer: Tokenizer? = nil, seed: Int? = nil) -> Module",
              "A token classifier on a BERT model (paths bert.*, classifier.*); with tokenizer: it tokenises CoNLL datasets.", .method { v, a, ctx in
         guard let bert = try v.asModule() as? BERT else { throw Fault(.type, "tokenClassifier needs a BERT model") }
-        return try makeHead(bert, a, ctx: ctx, tokenizer: a[3].isNil ? nil : try a[3].asTokenizer(), token: true)
+        return try makeHead(bert, [a[0], a[1], a[3]], ctx: ctx, tokenizer: a[2].isNil ? nil : try a[2].asTokenizer(), token: true)
     })
 
     // PEFT methods: on classifiers and on the pretrained encoder itself.
