@@ -106,3 +106,24 @@ final class PEFTMethodTests: XCTestCase {
         XCTAssertEqual(try maxDifference(clf.parameters.first { $0.path == "bert.embeddings.word_embeddings.weight" }!.tensor.data, embeddings), 0)
     }
 }
+
+final class FreezingStrategyTests: XCTestCase {
+    func testLayerDecayScalesEachLayerFromTheTop() throws {
+        let clf = try smallBERT().sequenceClassifier(classes: 2)
+        let groups = try layerDecayGroups(clf, decay: 0.5)
+        XCTAssertEqual(groups.map(\.prefixes), [["bert.encoder.layer.0"], ["bert.encoder.layer.1"],
+                                                ["bert.embeddings", "bert.prompt_encoder", "bert.prefix_encoder"]])
+        XCTAssertEqual(groups.map(\.lrScale), [0.25, 0.5, 0.125])
+        XCTAssertThrowsError(try layerDecayGroups(clf, decay: 1.5))
+        XCTAssertEqual(try unfreezingGroups(clf), [["classifier", "bert.pooler"], ["bert.encoder.layer.1"], ["bert.encoder.layer.0"], ["bert.embeddings"]])
+        // The groups reach the optimizer: Adam's first step moves every weight by lr × scale.
+        let opt = try AdamW(lr: 1e-3, weightDecay: 0, groups: groups)
+        let chosen = clf.parameters.filter { ["bert.encoder.layer.0.output.dense.bias", "classifier.bias"].contains($0.path) }
+        var grads: [String: Tensor] = [:]
+        for c in chosen { grads[c.path] = Tensor(try NDArray.ones(c.tensor.shape)) }
+        let updated = try opt.update(chosen, grads: grads)   // groups for the layers not passed are no error (isRequired: false)
+        let moved = try zip(chosen, updated).map { try maxDifference($0.tensor.data, $1.tensor.data) }
+        XCTAssertEqual(moved[0], 0.25e-3, accuracy: 1e-7)
+        XCTAssertEqual(moved[1], 1e-3, accuracy: 1e-7)
+    }
+}

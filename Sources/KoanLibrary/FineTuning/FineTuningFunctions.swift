@@ -116,29 +116,6 @@ func trainableSummary(_ model: Module) -> String {
     return "trainable \(FitDisplay.grouped(trainable)) of \(FitDisplay.grouped(total)) (\(PyFormat.fixed(pct, digits: pct < 1 ? 2 : 1))%)"
 }
 
-/// Layer-wise learning-rate decay groups for a BERT model: layer i of L gets
-/// decay^(L − i), the embeddings (and virtual tokens) decay^(L + 1), the head 1.
-func layerDecayGroups(_ model: Module, decay: Double) throws -> [ParameterGroup] {
-    guard decay > 0, decay <= 1 else { throw Fault(.value, "layerDecay must be in (0, 1], got \(decay)") }
-    let bert = try bertEncoder(of: model)
-    let p = model is BERTHead ? "bert." : ""
-    let l = bert.layers
-    var groups = (0..<l).map { i in ParameterGroup([p + "encoder.layer.\(i)"], lrScale: pow(decay, Double(l - i)), isRequired: false) }
-    groups.append(ParameterGroup([p + "embeddings", p + "prompt_encoder", p + "prefix_encoder"], lrScale: pow(decay, Double(l + 1)), isRequired: false))
-    return groups
-}
-
-/// The gradual-unfreezing groups of a model, top first: the head (and pooler), then each
-/// encoder layer from the last, then the embeddings.
-func unfreezingGroups(_ model: Module) throws -> [[String]] {
-    let bert = try bertEncoder(of: model)
-    let p = model is BERTHead ? "bert." : ""
-    var groups: [[String]] = [model is BERTHead ? ["classifier", p + "pooler"] : [p + "pooler"]]
-    for i in (0..<bert.layers).reversed() { groups.append([p + "encoder.layer.\(i)"]) }
-    groups.append([p + "embeddings"])
-    return groups
-}
-
 func registerFineTuningFunctions(_ r: Registry) {
     r.function("Dataset.csv(_ path: String, text: String, label: String, classes: [String]? = nil) -> Dataset",
                "A text classification dataset from a CSV file with a header: the raw text column and the label column by name; classes fixes the class order (give a test set the training set's classes).") { a, _ in

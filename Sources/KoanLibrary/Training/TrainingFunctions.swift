@@ -1,6 +1,7 @@
 import KoanLang
 import KoanAutograd
 import KoanData
+import KoanFineTune
 import KoanMarkup
 import KoanMetrics
 import KoanNN
