@@ -56,21 +56,23 @@ func savedModules(_ model: Module) -> [String] {
     model is BERTHead ? ["classifier"] : []
 }
 
-/// PEFT's key for a module-to-save parameter (`classifier.weight` →
-/// `base_model.model.classifier.modules_to_save.weight`... as PEFT 0.21 writes it).
-func peftModuleToSaveKey(_ path: String, module: String) -> String {
-    peftPrefix + path
+/// PEFT's key for a module-to-save parameter: `base_model.model.classifier.weight` beside
+/// LoRA weights, `base_model.classifier.weight` beside prompt embeddings (PEFT 0.21's
+/// `ModulesToSaveWrapper.adapter_state_dict` and `BasePromptEncoder._get_adapter_state_dict`).
+func peftModuleToSaveKey(_ path: String, promptLearning: Bool) -> String {
+    (promptLearning ? "base_model." : peftPrefix) + path
 }
 
 /// Writes the model's adapter (and its head) to `directory` in PEFT's layout.
 public func saveAdapter(_ model: Module, to directory: String, baseModel: String) throws {
     let kind = try adapterKind(model)
     let bert = try? bertEncoder(of: model)
-    let bertPrefix = model is BERTHead ? "bert." : ""
     var tensors: [(name: String, array: NDArray)] = []
     var config: [(String, JSONValue)] = []
     let heads = savedModules(model)
-    let headJSON: JSONValue = heads.isEmpty ? .null : .array(heads.map { .string($0) })
+    // PEFT's SEQ_CLS and TOKEN_CLS models list their heads' usual names ("classifier", "score").
+    let headJSON: JSONValue = heads.isEmpty ? .null : .array((heads + ["score"]).map { .string($0) })
+    let task: JSONValue = model is BERTHead ? .string(taskType(model)) : .null
     switch kind {
     case .lora(let layers):
         guard let first = layers.first?.branch else { throw AdapterError("no LoRA layers") }
@@ -82,17 +84,21 @@ public func saveAdapter(_ model: Module, to directory: String, baseModel: String
             tensors.append((peftPrefix + path + ".lora_B.weight", try b.up.weight.value.data.contiguousCopy()))
         }
         let targets = Array(Set(layers.map { $0.path.split(separator: ".").last.map(String.init) ?? $0.path })).sorted()
-        let rs = abs(first.scaling - first.alpha / Double(first.rank).squareRoot()) < 1e-12 && first.rank != 1
+        // The fields PEFT 0.21's LoraConfig writes that describe plain LoRA (the others,
+        // for methods Koan does not have, take PEFT's defaults when it loads the file).
         config = [
-            ("base_model_name_or_path", .string(baseModel)), ("bias", "none"), ("fan_in_fan_out", false),
-            ("inference_mode", true), ("init_lora_weights", true), ("lora_alpha", JSONValue(first.alpha)),
+            ("alpha_pattern", .object([])), ("base_model_name_or_path", .string(baseModel)), ("bias", "none"),
+            ("exclude_modules", .null), ("fan_in_fan_out", false), ("inference_mode", true), ("init_lora_weights", true),
+            ("layers_pattern", .null), ("layers_to_transform", .null), ("lora_alpha", first.alpha == first.alpha.rounded() && abs(first.alpha) < 1e15 ? JSONValue(Int(first.alpha)) : JSONValue(first.alpha)), ("lora_bias", false),
             ("lora_dropout", JSONValue(first.dropout.p)), ("modules_to_save", headJSON), ("peft_type", "LORA"),
-            ("r", JSONValue(first.rank)), ("target_modules", .array(targets.map { .string($0) })),
-            ("task_type", .string(taskType(model))), ("use_dora", false), ("use_rslora", .bool(rs)),
+            ("r", JSONValue(first.rank)), ("rank_pattern", .object([])), ("revision", .null),
+            ("target_modules", .array(targets.map { .string($0) })), ("task_type", task), ("use_dora", false),
+            ("use_rslora", .bool(first.rsLoRA)),
         ]
     case .prompt(let p):
         tensors.append(("prompt_embeddings", try p.embedding.weight.value.data.contiguousCopy()))
         config = promptConfig("PROMPT_TUNING", tokens: p.tokens, bert: bert, model: model, baseModel: baseModel, headJSON: headJSON)
+            + [("prompt_tuning_init", "RANDOM")]
     case .prefix(let p):
         tensors.append(("prompt_embeddings", try p.table().data.contiguousCopy()))
         config = promptConfig("PREFIX_TUNING", tokens: p.tokens, bert: bert, model: model, baseModel: baseModel, headJSON: headJSON)
@@ -107,10 +113,14 @@ public func saveAdapter(_ model: Module, to directory: String, baseModel: String
                   ("placement", .string(layer?.attention.output.adapter != nil ? "houlsby" : "pfeiffer")),
                   ("reduction_factor", JSONValue(reduction)), ("task_type", .string(taskType(model)))]
     }
-    _ = bertPrefix
+    let promptLearning: Bool
+    switch kind {
+    case .prompt, .prefix: promptLearning = true
+    default: promptLearning = false
+    }
     for h in heads {
         for (path, t) in model.parameters where path.hasPrefix(h + ".") {
-            tensors.append((peftModuleToSaveKey(path, module: h), try t.data.contiguousCopy()))
+            tensors.append((peftModuleToSaveKey(path, promptLearning: promptLearning), try t.data.contiguousCopy()))
         }
     }
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -125,13 +135,14 @@ private func promptConfig(_ type: String, tokens: Int, bert: BERT?, model: Modul
     [("base_model_name_or_path", .string(baseModel)), ("inference_mode", true), ("modules_to_save", headJSON),
      ("num_attention_heads", JSONValue(bert?.heads ?? 0)), ("num_layers", JSONValue(bert?.layers ?? 0)),
      ("num_transformer_submodules", 1), ("num_virtual_tokens", JSONValue(tokens)), ("peft_type", .string(type)),
-     ("task_type", .string(taskType(model))), ("token_dim", JSONValue(bert?.dim ?? 0))]
+     ("task_type", model is BERTHead ? .string(taskType(model)) : .null), ("token_dim", JSONValue(bert?.dim ?? 0))]
 }
 
 /// The Koan path of a PEFT key: the `base_model.model.` prefix and PEFT's wrapper
 /// segments (`modules_to_save`, `default`, `base_layer`) taken out.
 func koanPath(_ key: String) -> String {
-    var k = key.hasPrefix(peftPrefix) ? String(key.dropFirst(peftPrefix.count)) : key
+    var k = key.hasPrefix(peftPrefix) ? String(key.dropFirst(peftPrefix.count))
+        : key.hasPrefix("base_model.") ? String(key.dropFirst("base_model.".count)) : key
     for seg in [".modules_to_save.default.", ".modules_to_save.", ".default.", ".base_layer."] {
         k = k.replacingOccurrences(of: seg, with: ".")
     }
@@ -155,7 +166,7 @@ public func loadAdapter(into model: Module, from directory: String, key: RandomK
     case "LORA":
         guard let r = config["r"]?.int, let alpha = config["lora_alpha"]?.double else { throw AdapterError("\(configPath): r and lora_alpha are needed") }
         var c = LoRAConfig(rank: r, alpha: alpha, dropout: config["lora_dropout"]?.double ?? 0)
-        if let list = config["target_modules"]?.array { c.targets = list.compactMap(\.string) } else if let p = config["target_modules"]?.string { c.targetPattern = p }
+        if let list = config["target_modules"]?.array { c.targets = list.compactMap(\.string).sorted() } else if let p = config["target_modules"]?.string { c.targetPattern = p }
         c.rsLoRA = config["use_rslora"]?.bool ?? false
         c.modulesToSave = savedModules(model)
         if config["use_dora"]?.bool == true { throw AdapterError("\(configPath): DoRA adapters are not supported") }

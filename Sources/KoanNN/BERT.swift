@@ -245,6 +245,9 @@ public final class BERT: Module {
     public internal(set) var promptEncoder: PromptEncoder?
     /// Virtual keys and values in every layer (prefix tuning; child `prefix_encoder`).
     public internal(set) var prefixEncoder: PrefixEncoder?
+    /// The Hugging Face name of the checkpoint this model was loaded from (adapter files
+    /// record it as `base_model_name_or_path`).
+    public var origin: String?
     /// The number of virtual tokens the hidden states start with (prompt tuning).
     public var virtualTokens: Int { promptEncoder?.tokens ?? 0 }
 
@@ -374,6 +377,7 @@ public final class BERT: Module {
         var own: [String: NDArray] = [:]
         for (path, p) in parameterSlots { own[path] = p.value.data }
         for (path, p) in b.parameterSlots { if let v = own[path] { p.assign(v) } }
+        b.origin = origin
         return b
     }
 

@@ -17,6 +17,8 @@ public final class LoRABranch {
     public let rank: Int
     public let alpha: Double
     public let scaling: Double
+    /// True for rank-stabilised LoRA (s = alpha / √r).
+    public let rsLoRA: Bool
     public let down: Linear      // lora_A: in → r
     public let up: Linear        // lora_B: r → out
     public let dropout: Dropout
@@ -26,6 +28,7 @@ public final class LoRABranch {
     init(inFeatures: Int, outFeatures: Int, rank: Int, alpha: Double, dropout p: Double, rsLoRA: Bool, dtype: DType, key: RandomKey) throws {
         self.rank = rank
         self.alpha = alpha
+        self.rsLoRA = rsLoRA
         scaling = rsLoRA ? alpha / Double(rank).squareRoot() : alpha / Double(rank)
         down = try Linear(inFeatures, rank, bias: false, key: key.derived(0), dtype: dtype)
         up = try Linear(rank, outFeatures, bias: false, key: key.derived(1), dtype: dtype)

@@ -78,7 +78,9 @@ public func pretrained(_ name: String) throws -> SentenceEncoder {
         throw PretrainedError.unknownModel(name: name, available: pretrainedModelNames)
     }
     let dir = try locateMiniLM()
-    return try loadSentenceEncoder(directory: dir)
+    let encoder = try loadSentenceEncoder(directory: dir)
+    encoder.model.origin = "sentence-transformers/all-MiniLM-L6-v2"
+    return encoder
 }
 
 /// The directory holding all-MiniLM-L6-v2's files: `KOAN_MINILM_DIR` if set, else

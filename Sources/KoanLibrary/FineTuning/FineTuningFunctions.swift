@@ -47,10 +47,21 @@ extension Value {
 
 /// Seconds per epoch of each model's last `fit`, for `compare`.
 final class FitTimes {
-    var secondsPerEpoch: [ObjectIdentifier: Double] = [:]
+    private struct Entry {
+        weak var model: Module?
+        var seconds: Double
+    }
+    private var entries: [ObjectIdentifier: Entry] = [:]
+
     func record(_ model: Module, _ run: Run) {
         guard !run.epochs.isEmpty else { return }
-        secondsPerEpoch[ObjectIdentifier(model)] = run.epochs.map(\.seconds).reduce(0, +) / Double(run.epochs.count)
+        entries = entries.filter { $0.value.model != nil }
+        entries[ObjectIdentifier(model)] = Entry(model: model, seconds: run.epochs.map(\.seconds).reduce(0, +) / Double(run.epochs.count))
+    }
+
+    func secondsPerEpoch(_ model: Module) -> Double? {
+        guard let e = entries[ObjectIdentifier(model)], e.model === model else { return nil }
+        return e.seconds
     }
 }
 
@@ -86,11 +97,9 @@ private func peftTarget(_ v: Value) throws -> Module {
     return try v.asModule()
 }
 
-/// The name of the base model an adapter is saved against.
+/// The name of the base model an adapter is saved against (PEFT's base_model_name_or_path).
 private func baseName(_ model: Module) -> String {
-    let bert = try? bertEncoder(of: model)
-    if let bert, let dir = (bert as AnyObject) as? BERT, dir.dim == 384, dir.layers == 6 { return "sentence-transformers/all-MiniLM-L6-v2" }
-    return "bert"
+    (try? bertEncoder(of: model))?.origin ?? model.layerName
 }
 
 /// PEFT's method of a model, for summaries and `compare`.
@@ -276,7 +285,7 @@ func registerFineTuningFunctions(_ r: Registry) {
             let bytes = m.trainableParameters.reduce(0) { $0 + $1.tensor.count * 4 }
             rows.append([names?[i] ?? "\(i + 1)", fineTuningMethod(m), FitDisplay.grouped(trainable),
                          PyFormat.fixed(100 * Double(trainable) / Double(max(1, total)), digits: 2), FitDisplay.grouped(bytes),
-                         times.secondsPerEpoch[ObjectIdentifier(m)].map { PyFormat.fixed($0, digits: 1) } ?? "–",
+                         times.secondsPerEpoch(m).map { PyFormat.fixed($0, digits: 1) } ?? "–",
                          e.accuracy.map { PyFormat.fixed($0, digits: 4) } ?? "loss " + PyFormat.fixed(e.loss, digits: 4)])
         }
         return .object(ComparisonTable(rows))
