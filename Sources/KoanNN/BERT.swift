@@ -358,8 +358,11 @@ public final class BERT: Module {
     ///     let cosine = try (e[0] * e[1]).sum()
     public func embed(ids: Tensor, attentionMask: Tensor? = nil, tokenTypeIds: Tensor? = nil) throws -> Tensor {
         let h = try encode(ids: ids, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds)   // [B, T, dim]
-        let m: Tensor = try attentionMask.map { try $0.to(h.dtype).unsqueezed(axis: 2) }
+        var m: Tensor = try attentionMask.map { try $0.to(h.dtype).unsqueezed(axis: 2) }
             ?? Tensor.ones([ids.shape[0], ids.shape[1], 1], dtype: h.dtype)                       // [B, T, 1]
+        if h.shape[1] > m.shape[1] {                                                              // virtual tokens count as real
+            m = try Tensor.concat([Tensor.ones([ids.shape[0], h.shape[1] - m.shape[1], 1], dtype: h.dtype), m], axis: 1)
+        }
         let summed = try (h * m).sum(axes: [1])                                                   // [B, dim]
         let counts = try m.sum(axes: [1]).clamp(min: 1e-9, max: nil)                              // [B, 1]
         let mean = try summed / counts

@@ -34,6 +34,11 @@ adapter with PeftModel.from_pretrained on the same base, checks that the file's 
 exactly those PEFT saves for that config, prints the max abs difference and exits with status 1
 if a name differs or the difference exceeds 1e-5.
 
+  python tools/goldens/peft.py --koan-bin .build/debug/koan
+has Koan fine-tune a LoRA classifier for a few steps on nine sentences, save its adapter
+(SEQ_CLS, with the head) and its encoder's (clf.bert.saveAdapter), with its logits and
+embeddings of the four sentences, and runs both checks above on them.
+
 Run: python3 tools/goldens/peft.py            (torch, transformers, peft 0.21, safetensors, numpy)
 """
 import argparse
@@ -206,12 +211,66 @@ def check_koan(directory):
     return 0 if diff <= TOLERANCE else 1
 
 
+KOAN_TRAIN = [
+    ("where is my parcel", "track"), ("my order has not arrived yet", "track"), ("track my package", "track"),
+    ("cancel my order please", "cancel"), ("I want to cancel the purchase", "cancel"), ("stop my order", "cancel"),
+    ("how do I reset my password", "login"), ("I cannot log in", "login"), ("my account is locked", "login"),
+]
+
+
+def run_koan(koan_bin, work):
+    """Koan fine-tunes a LoRA classifier for a few steps (so lora_B is no longer zero),
+    saves its adapter and its encoder's adapter, and writes its logits and embeddings of
+    SENTENCES beside them; returns the two directories for check_koan."""
+    import csv
+    import subprocess
+    train = os.path.join(work, "train.csv")
+    with open(train, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "label"])
+        w.writerows(KOAN_TRAIN)
+    probe = os.path.join(work, "sentences.csv")
+    with open(probe, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "label"])
+        w.writerows((s, KOAN_TRAIN[0][1]) for s in SENTENCES)
+    seqcls, encoder = os.path.join(work, "seqcls"), os.path.join(work, "encoder")
+    sentences = ", ".join(json.dumps(s) for s in SENTENCES)
+    cells = [
+        'let base = pretrained("all-MiniLM-L6-v2")',
+        f'let train = Dataset.csv({json.dumps(train)}, text: "text", label: "label")\n'
+        f'let probe = Dataset.csv({json.dumps(probe)}, text: "text", label: "label", classes: train.classes)',
+        'let clf = base.sequenceClassifier(labels: train.classes, seed: 0)\n'
+        'clf.applyLoRA(rank: 4, alpha: 8, targets: ["query", "value"], seed: 1)',
+        'let run = clf.fit(train, epochs: 4, batchSize: 3, optimizer: .adamW(lr: 1e-2), seed: 0)',
+        f'clf.saveAdapter({json.dumps(seqcls)})\nclf.predict(probe).save({json.dumps(seqcls + "/logits.npy")})',
+        f'clf.bert.saveAdapter({json.dumps(encoder)})\n'
+        f'clf.bert.embed([{sentences}], tokenizer: base.tokenizer).save({json.dumps(encoder + "/embeddings.npy")})',
+    ]
+    nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": None} for c in cells],
+          "metadata": {"kernelspec": {"name": "koan", "display_name": "Koan", "language": "koan"}}, "nbformat": 4, "nbformat_minor": 5}
+    path = os.path.join(work, "peft-check.ipynb")
+    with open(path, "w") as f:
+        json.dump(nb, f)
+    subprocess.run([koan_bin, "run", path, "-o", os.path.join(work, "peft-check.out.ipynb")], check=True)
+    for d in (seqcls, encoder):
+        with open(os.path.join(d, "sentences.json"), "w") as f:
+            json.dump({"sentences": SENTENCES, "max_length": MAX_LENGTH}, f)
+    return [seqcls, encoder]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check-koan", metavar="DIR", help="check an adapter directory Koan wrote against PEFT")
+    parser.add_argument("--koan-bin", metavar="KOAN",
+                        help="have this koan binary fine-tune and save adapters, then check them against PEFT")
     args = parser.parse_args()
     if args.check_koan:
         sys.exit(check_koan(args.check_koan))
+    if args.koan_bin:
+        import tempfile
+        with tempfile.TemporaryDirectory() as work:
+            sys.exit(max(check_koan(d) for d in run_koan(os.path.abspath(args.koan_bin), work)))
     tok = AutoTokenizer.from_pretrained(MODEL)
     write_feature_extraction(tok)
     write_sequence_classification(tok)

@@ -258,6 +258,24 @@ func registerFineTuningFunctions(_ r: Registry) {
         try model.freeze(only: [p + "embeddings"] + (0..<n).map { p + "encoder.layer.\($0)" })
         return .void
     })
+    r.member(of: ModuleObject.self, "bert: Module",
+             "The BERT encoder of a classifier (as Hugging Face's model.bert): its adapter alone saves as a FEATURE_EXTRACTION adapter.",
+             .property { v, _ in
+        guard let head = try v.asModule() as? BERTHead else { throw Fault(.type, noMember(v, "bert")) }
+        return .object(ModuleObject(head.bert))
+    })
+    r.member(of: ModuleObject.self, "embed(_ texts: [String], tokenizer: Tokenizer? = nil) -> Tensor",
+             "Sentence embeddings [N, dim] of a BERT model or a classifier's encoder (mean pooling over real tokens, then L2 normalisation, as sentence-transformers), with its adapters; the tokenizer defaults to the classifier's.",
+             .method { v, a, _ in
+        let model = try v.asModule()
+        let bert = try bertEncoder(of: model)
+        guard let tok = a[1].isNil ? (model as? BERTHead)?.tokenizer : try a[1].asTokenizer() else {
+            throw Fault(.value, "embed needs a tokenizer: give tokenizer:")
+        }
+        let maxLength = (model as? BERTHead)?.maxLength ?? min(128, bert.maxPositions)
+        let encoder = SentenceEncoder(model: bert, tokenizer: tok, maxLength: maxLength)
+        return .tensor(Tensor(try encoder.embed(try a[0].elements().map { try $0.asString() })))
+    })
     r.member(of: ModuleObject.self, "trainable: String", "How many parameters train, of how many.", .property { v, _ in
         .string(trainableSummary(try v.asModule()))
     })
