@@ -28,6 +28,7 @@ func taskType(_ model: Module) -> String {
     switch model {
     case is BERTSequenceClassifier: "SEQ_CLS"
     case is BERTTokenClassifier: "TOKEN_CLS"
+    case is GPT: "CAUSAL_LM"
     default: "FEATURE_EXTRACTION"
     }
 }
@@ -43,6 +44,7 @@ enum AdapterKind {
 func adapterKind(_ model: Module) throws -> AdapterKind {
     let lora = loraLayers(model)
     if !lora.isEmpty { return .lora(lora) }
+    if let gpt = model as? GPT, let p = gpt.prefixEncoder { return .prefix(p) }
     if let bert = try? bertEncoder(of: model) {
         if let p = bert.promptEncoder { return .prompt(p) }
         if let p = bert.prefixEncoder { return .prefix(p) }
@@ -72,7 +74,7 @@ public func saveAdapter(_ model: Module, to directory: String, baseModel: String
     let heads = savedModules(model)
     // PEFT's SEQ_CLS and TOKEN_CLS models list their heads' usual names ("classifier", "score").
     let headJSON: JSONValue = heads.isEmpty ? .null : .array((heads + ["score"]).map { .string($0) })
-    let task: JSONValue = model is BERTHead ? .string(taskType(model)) : .null
+    let task: JSONValue = model is BERT ? .null : .string(taskType(model))
     switch kind {
     case .lora(let layers):
         guard let first = layers.first?.branch else { throw AdapterError("no LoRA layers") }
@@ -97,11 +99,11 @@ public func saveAdapter(_ model: Module, to directory: String, baseModel: String
         ]
     case .prompt(let p):
         tensors.append(("prompt_embeddings", try p.embedding.weight.value.data.contiguousCopy()))
-        config = promptConfig("PROMPT_TUNING", tokens: p.tokens, bert: bert, model: model, baseModel: baseModel, headJSON: headJSON)
+        config = promptConfig("PROMPT_TUNING", tokens: p.tokens, sizes: sizes(model), baseModel: baseModel, headJSON: headJSON, task: task)
             + [("prompt_tuning_init", "RANDOM")]
     case .prefix(let p):
         tensors.append(("prompt_embeddings", try p.table().data.contiguousCopy()))
-        config = promptConfig("PREFIX_TUNING", tokens: p.tokens, bert: bert, model: model, baseModel: baseModel, headJSON: headJSON)
+        config = promptConfig("PREFIX_TUNING", tokens: p.tokens, sizes: sizes(model), baseModel: baseModel, headJSON: headJSON, task: task)
             + [("prefix_projection", false)]
     case .bottleneck:
         for (path, t) in model.parameters where path.contains(".adapter.") {
@@ -131,11 +133,19 @@ public func saveAdapter(_ model: Module, to directory: String, baseModel: String
     }
 }
 
-private func promptConfig(_ type: String, tokens: Int, bert: BERT?, model: Module, baseModel: String, headJSON: JSONValue) -> [(String, JSONValue)] {
+/// Layers, heads and width of a BERT or GPT model (prompt-learning configs record them).
+private func sizes(_ model: Module) -> (layers: Int, heads: Int, dim: Int) {
+    if let g = model as? GPT { return (g.layers, g.heads, g.dim) }
+    let b = try? bertEncoder(of: model)
+    return (b?.layers ?? 0, b?.heads ?? 0, b?.dim ?? 0)
+}
+
+private func promptConfig(_ type: String, tokens: Int, sizes: (layers: Int, heads: Int, dim: Int), baseModel: String,
+                          headJSON: JSONValue, task: JSONValue) -> [(String, JSONValue)] {
     [("base_model_name_or_path", .string(baseModel)), ("inference_mode", true), ("modules_to_save", headJSON),
-     ("num_attention_heads", JSONValue(bert?.heads ?? 0)), ("num_layers", JSONValue(bert?.layers ?? 0)),
+     ("num_attention_heads", JSONValue(sizes.heads)), ("num_layers", JSONValue(sizes.layers)),
      ("num_transformer_submodules", 1), ("num_virtual_tokens", JSONValue(tokens)), ("peft_type", .string(type)),
-     ("task_type", model is BERTHead ? .string(taskType(model)) : .null), ("token_dim", JSONValue(bert?.dim ?? 0))]
+     ("task_type", task), ("token_dim", JSONValue(sizes.dim))]
 }
 
 /// The Koan path of a PEFT key: the `base_model.model.` prefix and PEFT's wrapper
@@ -176,6 +186,12 @@ public func loadAdapter(into model: Module, from directory: String, key: RandomK
         guard let n = config["num_virtual_tokens"]?.int else { throw AdapterError("\(configPath): num_virtual_tokens is needed") }
         guard let table = arrays.first(where: { $0.name == "prompt_embeddings" })?.array else {
             throw AdapterError("\(directory)/adapter_model.safetensors has no prompt_embeddings")
+        }
+        if type == "PREFIX_TUNING", let gpt = model as? GPT {
+            if gpt.prefixEncoder != nil { try removePrefixEncoder(gpt) }
+            try applyPrefixTuning(to: gpt, tokens: n, projection: nil, key: key)
+            values["prefix_encoder.embedding.weight"] = table
+            break
         }
         let bert = try bertEncoder(of: model)
         if type == "PROMPT_TUNING" {

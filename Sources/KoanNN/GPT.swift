@@ -127,6 +127,9 @@ public final class GPT: Module {
     /// `drop`: dropout on the summed embeddings.
     public let embeddingDropout: Dropout
     private let sinusoid: Tensor?
+    /// Virtual keys and values before every sequence (prefix tuning; child `prefix_encoder`):
+    /// the real tokens follow them at positions n…, as Hugging Face's past_key_values.
+    public internal(set) var prefixEncoder: PrefixEncoder?
 
     public init(vocab: Int, context: Int, dim: Int, heads: Int, layers: Int, attention: AttentionKernel = .full,
                 position: PositionalEncoding = .learned, shareLayers: Bool = false, dropout: Double = 0,
@@ -188,9 +191,19 @@ public final class GPT: Module {
     ///     let cache = KVCache()
     ///     var logits = try gpt.forward(prompt, cache: cache)    // [1, P, vocab]
     ///     logits = try gpt.forward(next, cache: cache)          // [1, 1, vocab]
-    public func forward(_ tokens: Tensor, cache: KVCache?) throws -> Tensor {
+    public func forward(_ tokens: Tensor, cache given: KVCache?) throws -> Tensor {
         let ids = try tokenIDs(tokens)
         let (b, t) = (ids.shape[0], ids.shape[1])
+        var cache = given
+        if let p = prefixEncoder, (cache?.length(layer: 0) ?? 0) == 0 {   // a new sequence: the prefix comes first
+            let filled = cache ?? KVCache()
+            let table = try withPath("prefix_encoder") { try p.table() }
+            for l in 0..<layers {
+                let (k, v) = try PrefixEncoder.keysValues(table, layer: l, dim: dim, heads: heads, batch: b)
+                _ = try filled.append(layer: l, keys: k, values: v)
+            }
+            cache = filled
+        }
         let offset = cache?.length(layer: 0) ?? 0
         guard t >= 1 else {
             throw NNError.shapeMismatch(path: "", layer: "GPT", expected: "[B, T] token ids with T ≥ 1", got: tokens.shape)

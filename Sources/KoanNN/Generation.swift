@@ -68,7 +68,8 @@ public func generateDetailed(model: GPT, prompt: [Int], tokens: Int, temperature
     if let k = topK, k < 1 { throw bad("topK must be ≥ 1, got \(k)") }
     if let p = topP, !(p > 0 && p <= 1) { throw bad("topP must be in (0, 1], got \(p)") }
 
-    let context = model.context
+    let prefix = model.prefixEncoder?.tokens ?? 0   // prefix tuning's virtual tokens take context positions
+    let context = model.context - prefix
     var all = Array(prompt.suffix(context))
     let truncated = prompt.count > context
     var out: [Int] = []
@@ -83,7 +84,7 @@ public func generateDetailed(model: GPT, prompt: [Int], tokens: Int, temperature
             if isCancelled() { return GenerationResult(tokens: out, promptTruncated: truncated, finish: .cancelled) }
             let logits: Tensor
             if let cache {
-                if cache.length() + pending.count > context {
+                if max(0, cache.length() - prefix) + pending.count > context {
                     cache.reset()
                     pending = Array(all.suffix(Swift.max(1, context / 2)))
                 }

@@ -179,6 +179,17 @@ public func applyPromptTuning(to model: Module, tokens: Int, initIds: [Int]? = n
 ///
 ///     try applyPrefixTuning(to: clf, tokens: 20, projection: 512)
 public func applyPrefixTuning(to model: Module, tokens: Int, projection: Int? = nil, key: RandomKey = RandomKey(seed: 0)) throws {
+    if let gpt = model as? GPT {
+        guard gpt.prefixEncoder == nil else { throw NNError.invalidArgument(layer: "prefix tuning", message: "this model already has a prefix") }
+        guard tokens >= 1, tokens < gpt.context else {
+            throw NNError.invalidArgument(layer: "prefix tuning", message: "virtualTokens must be between 1 and \(gpt.context - 1) (the context), got \(tokens)")
+        }
+        let p = try PrefixEncoder(tokens: tokens, layers: gpt.layers, dim: gpt.dim, projection: projection, key: key)
+        gpt.registerChild("prefix_encoder", p)
+        gpt.prefixEncoder = p
+        freezeExceptPEFT(model, keep: [])
+        return
+    }
     let bert = try bertEncoder(of: model)
     guard bert.promptEncoder == nil, bert.prefixEncoder == nil else {
         throw NNError.invalidArgument(layer: "prefix tuning", message: "this model already has virtual tokens")
@@ -191,7 +202,7 @@ public func applyPrefixTuning(to model: Module, tokens: Int, projection: Int? = 
 }
 
 /// Takes prefix tuning out of a BERT (before a computed prefix table replaces it).
-public func removePrefixEncoder(_ bert: BERT) throws {
-    bert.removeChild("prefix_encoder")
-    bert.prefixEncoder = nil
+public func removePrefixEncoder(_ model: Module) throws {
+    model.removeChild("prefix_encoder")
+    if let gpt = model as? GPT { gpt.prefixEncoder = nil } else { try bertEncoder(of: model).prefixEncoder = nil }
 }

@@ -127,3 +127,35 @@ final class FreezingStrategyTests: XCTestCase {
         XCTAssertEqual(moved[1], 1e-3, accuracy: 1e-7)
     }
 }
+
+final class GPTPrefixTuningTests: XCTestCase {
+    func testPrefixComesBeforeEveryGPTSequenceAndSurvivesAnAdapterFile() throws {
+        let gpt = try GPT(vocab: 20, context: 16, dim: 16, heads: 2, layers: 2, key: RandomKey(seed: 3))
+        gpt.eval()
+        let tokens = try ids([[1, 4, 2, 7]])
+        let plain = try gpt(tokens).data
+        try applyPrefixTuning(to: gpt, tokens: 3, projection: 8)
+        XCTAssertTrue(gpt.trainableParameters.allSatisfy { $0.path.hasPrefix("prefix_encoder.") })
+        let prefixed = try gpt(tokens).data
+        XCTAssertEqual(prefixed.shape, [1, 4, 20])
+        XCTAssertGreaterThan(try maxDifference(prefixed, plain), 1e-4)
+        XCTAssertThrowsError(try applyPrefixTuning(to: gpt, tokens: 2), "one prefix")
+        try removePrefixEncoder(gpt)
+        XCTAssertEqual(try maxDifference(gpt(tokens).data, plain), 0, "removed: the plain model again")
+        XCTAssertThrowsError(try applyPrefixTuning(to: gpt, tokens: 16), "no room left in the context")
+        // Incremental decoding with the cache equals the full forward.
+        try applyPrefixTuning(to: gpt, tokens: 3, projection: nil)
+        let full = try gpt(tokens).data
+        let c = KVCache()
+        _ = try gpt.forward(try ids([[1, 4, 2]]), cache: c)
+        XCTAssertEqual(c.length(), 6)
+        let last = try gpt.forward(try ids([[7]]), cache: c).data
+        XCTAssertLessThan(try maxDifference(last, try full.sliced(axis: 1, start: 3, end: 4)), 1e-5)
+        let dir = try temporaryDirectory(self)
+        try saveAdapter(gpt, to: dir, baseModel: "gpt")
+        let other = try GPT(vocab: 20, context: 16, dim: 16, heads: 2, layers: 2, key: RandomKey(seed: 3))
+        other.eval()
+        try loadAdapter(into: other, from: dir)
+        XCTAssertLessThan(try maxDifference(other(tokens).data, full), 1e-6)
+    }
+}

@@ -105,6 +105,7 @@ private func baseName(_ model: Module) -> String {
 /// PEFT's method of a model, for summaries and `compare`.
 func fineTuningMethod(_ model: Module) -> String {
     if !loraLayers(model).isEmpty { return "LoRA" }
+    if let gpt = model as? GPT, gpt.prefixEncoder != nil { return "prefix tuning" }
     if let bert = try? bertEncoder(of: model) {
         if bert.promptEncoder != nil { return "prompt tuning" }
         if bert.prefixEncoder != nil { return "prefix tuning" }

@@ -82,8 +82,9 @@ func registerLanguageModelFunctions(_ r: Registry) {
             }
             stop.append(ids[0])
         }
-        if promptIDs.count > gpt.context {
-            ctx.display.write("note: the prompt has \(promptIDs.count) tokens; the first \(promptIDs.count - gpt.context) are dropped to fit the context of \(gpt.context)\n", to: .stderr)
+        let room = gpt.context - (gpt.prefixEncoder?.tokens ?? 0)   // prefix tuning's virtual tokens come first
+        if promptIDs.count > room {
+            ctx.display.write("note: the prompt has \(promptIDs.count) tokens; the first \(promptIDs.count - room) are dropped to fit the context of \(room)\n", to: .stderr)
         }
         // The prompt and the text so far, in one display updated at most ten times a second;
         // the text is decoded only when it is drawn.
