@@ -92,6 +92,7 @@ bench: venv
 	$(VPY) bench/tensor.py --bench-bin .build-release/release/koan-bench
 	$(VPY) bench/train.py --bench-bin .build-release/release/koan-bench
 	$(VPY) bench/gpt.py --bench-bin .build-release/release/koan-bench
+	$(TEST_ENV) $(VPY) bench/finetune.py --koan-bin .build-release/release/koan
 
 clean:
 	rm -rf .build notebooks/*.out.ipynb
