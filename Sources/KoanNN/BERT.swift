@@ -13,17 +13,21 @@ public final class BERTEmbeddings: Module {
     public let positions: Embedding
     public let tokenTypes: Embedding
     public let norm: LayerNorm
+    /// Hugging Face's `hidden_dropout_prob` after the LayerNorm (training mode only).
+    public let dropout: Dropout
 
-    init(vocab: Int, dim: Int, maxPositions: Int, typeVocab: Int, eps: Double, key: RandomKey) throws {
+    init(vocab: Int, dim: Int, maxPositions: Int, typeVocab: Int, eps: Double, dropout p: Double, key: RandomKey) throws {
         words = try Embedding(vocab, dim, key: key.derived(0))
         positions = try Embedding(maxPositions, dim, key: key.derived(1))
         tokenTypes = try Embedding(typeVocab, dim, key: key.derived(2))
         norm = try LayerNorm(dim, eps: eps)
+        dropout = try Dropout(p: p, key: key.derived(3))
         super.init()
         registerChild("word_embeddings", words)
         registerChild("position_embeddings", positions)
         registerChild("token_type_embeddings", tokenTypes)
         registerChild("LayerNorm", norm)
+        registerChild("dropout", dropout)
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor { try forward(ids: x, tokenTypeIds: nil) }
@@ -44,7 +48,7 @@ public final class BERTEmbeddings: Module {
         var types = try tokenTypeIds ?? Tensor(NDArray.zeros(ids.shape, dtype: .int64))
         if let prompt { types = try Tensor.concat([Tensor(NDArray.zeros([ids.shape[0], prompt.shape[1]], dtype: .int64)), types], axis: 1) }
         h = try h + run(tokenTypes, named: "token_type_embeddings", types)                     // + [B, T, dim]
-        return try run(norm, named: "LayerNorm", h)
+        return try run(dropout, named: "dropout", run(norm, named: "LayerNorm", h))
     }
 }
 
@@ -55,9 +59,15 @@ public final class BERTSelfAttention: Module {
     public let query: Linear
     public let key: Linear
     public let value: Linear
+    /// Hugging Face's `attention_probs_dropout_prob` on the attention weights (training only).
+    public let probabilityDropout: Double
+    private let dropoutKey: RandomKey
+    private var dropoutCalls: UInt64 = 0
 
-    init(dim: Int, heads: Int, key k: RandomKey) throws {
+    init(dim: Int, heads: Int, dropout: Double, key k: RandomKey) throws {
         self.heads = heads
+        probabilityDropout = dropout
+        dropoutKey = k.derived(3)
         query = try Linear(dim, dim, key: k.derived(0))
         key = try Linear(dim, dim, key: k.derived(1))
         value = try Linear(dim, dim, key: k.derived(2))
@@ -83,7 +93,12 @@ public final class BERTSelfAttention: Module {
             k = try Tensor.concat([prefix.keys, k], axis: 2)                                   // [B, H, n + T, hd]
             v = try Tensor.concat([prefix.values, v], axis: 2)
         }
-        let y = try attention(q, k, v, kernel: .full, causal: false, keyPadding: keyPadding)                  // [B, H, T, hd]
+        var drop: AttentionDropout? = nil
+        if isTraining && probabilityDropout > 0 {
+            drop = AttentionDropout(p: probabilityDropout, key: RandomKey(seed: dropoutKey.seed, stream: dropoutKey.stream &+ dropoutCalls))
+            dropoutCalls += 1
+        }
+        let y = try attention(q, k, v, kernel: .full, causal: false, keyPadding: keyPadding, dropout: drop)   // [B, H, T, hd]
         return try y.permuted([0, 2, 1, 3]).contiguous().reshaped([b, t, dim])                                 // [B, T, dim]
     }
 }
@@ -93,19 +108,23 @@ public final class BERTSelfAttention: Module {
 public final class BERTResidualOutput: Module {
     public let dense: Linear
     public let norm: LayerNorm
+    /// Hugging Face's `hidden_dropout_prob` before the residual sum (training mode only).
+    public let dropout: Dropout
     /// A bottleneck adapter after `dense` (child `adapter`), added by `addAdapters`.
     public internal(set) var adapter: BottleneckAdapter?
 
-    init(_ input: Int, _ dim: Int, eps: Double, key: RandomKey) throws {
+    init(_ input: Int, _ dim: Int, eps: Double, dropout p: Double, key: RandomKey) throws {
         dense = try Linear(input, dim, key: key)
         norm = try LayerNorm(dim, eps: eps)
+        dropout = try Dropout(p: p, key: key.derived(7))
         super.init()
         registerChild("dense", dense)
         registerChild("LayerNorm", norm)
+        registerChild("dropout", dropout)
     }
 
     public func forward(_ x: Tensor, residual: Tensor) throws -> Tensor {
-        var h = try run(dense, named: "dense", x)
+        var h = try run(dropout, named: "dropout", run(dense, named: "dense", x))
         if let adapter { h = try run(adapter, named: "adapter", h) }
         return try run(norm, named: "LayerNorm", h + residual)
     }
@@ -122,9 +141,9 @@ public final class BERTAttention: Module {
     public let selfAttention: BERTSelfAttention
     public let output: BERTResidualOutput
 
-    init(dim: Int, heads: Int, eps: Double, key: RandomKey) throws {
-        selfAttention = try BERTSelfAttention(dim: dim, heads: heads, key: key.derived(0))
-        output = try BERTResidualOutput(dim, dim, eps: eps, key: key.derived(1))
+    init(dim: Int, heads: Int, eps: Double, dropout: Double, key: RandomKey) throws {
+        selfAttention = try BERTSelfAttention(dim: dim, heads: heads, dropout: dropout, key: key.derived(0))
+        output = try BERTResidualOutput(dim, dim, eps: eps, dropout: dropout, key: key.derived(1))
         super.init()
         registerChild("self", selfAttention)
         registerChild("output", output)
@@ -155,10 +174,10 @@ public final class BERTLayer: Module {
     public let intermediate: BERTIntermediate
     public let output: BERTResidualOutput
 
-    init(dim: Int, heads: Int, intermediate size: Int, eps: Double, key: RandomKey) throws {
-        attention = try BERTAttention(dim: dim, heads: heads, eps: eps, key: key.derived(0))
+    init(dim: Int, heads: Int, intermediate size: Int, eps: Double, dropout: Double, key: RandomKey) throws {
+        attention = try BERTAttention(dim: dim, heads: heads, eps: eps, dropout: dropout, key: key.derived(0))
         intermediate = try BERTIntermediate(dim, size, key: key.derived(1))
-        output = try BERTResidualOutput(size, dim, eps: eps, key: key.derived(2))
+        output = try BERTResidualOutput(size, dim, eps: eps, dropout: dropout, key: key.derived(2))
         super.init()
         registerChild("attention", attention)
         registerChild("intermediate", intermediate)
@@ -238,6 +257,9 @@ public final class BERT: Module {
     public let maxPositions: Int
     public let typeVocab: Int
     public let layerNormEps: Double
+    /// Dropout in training mode, as Hugging Face's hidden_dropout_prob and
+    /// attention_probs_dropout_prob (BERT's 0.1 by default).
+    public let dropout: Double
     public let embeddings: BERTEmbeddings
     public let encoder: BERTEncoder
     public let pooler: BERTPooler
@@ -252,15 +274,18 @@ public final class BERT: Module {
     public var virtualTokens: Int { promptEncoder?.tokens ?? 0 }
 
     public convenience init(vocab: Int, dim: Int, heads: Int, layers: Int, intermediate: Int, maxPositions: Int = 512,
-                            typeVocab: Int = 2, layerNormEps: Double = 1e-12, key: RandomKey = RandomKey(seed: 0)) throws {
+                            typeVocab: Int = 2, layerNormEps: Double = 1e-12, dropout: Double = 0.1, key: RandomKey = RandomKey(seed: 0)) throws {
         try self.init(vocab: vocab, dim: dim, heads: heads, layers: layers, intermediate: intermediate, maxPositions: maxPositions,
-                      typeVocab: typeVocab, layerNormEps: layerNormEps, key: key, bertInitialisation: true)
+                      typeVocab: typeVocab, layerNormEps: layerNormEps, dropout: dropout, key: key, bertInitialisation: true)
     }
 
     /// `bertInitialisation: false` keeps the layers' default draws (for loaders that
     /// overwrite every weight: saves a second pass of random numbers).
     init(vocab: Int, dim: Int, heads: Int, layers: Int, intermediate: Int, maxPositions: Int,
-         typeVocab: Int, layerNormEps: Double, key: RandomKey, bertInitialisation: Bool) throws {
+         typeVocab: Int, layerNormEps: Double, dropout: Double = 0.1, key: RandomKey, bertInitialisation: Bool) throws {
+        guard (0..<1).contains(dropout) else {
+            throw NNError.invalidArgument(layer: "BERT", message: "dropout must be in [0, 1), got \(dropout)")
+        }
         for (name, v) in [("vocab", vocab), ("dim", dim), ("heads", heads), ("layers", layers), ("intermediate", intermediate),
                           ("maxPositions", maxPositions), ("typeVocab", typeVocab)] where v <= 0 {
             throw NNError.invalidArgument(layer: "BERT", message: "\(name) must be positive, got \(v)")
@@ -279,10 +304,11 @@ public final class BERT: Module {
         self.maxPositions = maxPositions
         self.typeVocab = typeVocab
         self.layerNormEps = layerNormEps
+        self.dropout = dropout
         embeddings = try BERTEmbeddings(vocab: vocab, dim: dim, maxPositions: maxPositions, typeVocab: typeVocab,
-                                        eps: layerNormEps, key: key.derived(0))
+                                        eps: layerNormEps, dropout: dropout, key: key.derived(0))
         encoder = BERTEncoder(layers: try (0..<layers).map { i in
-            try BERTLayer(dim: dim, heads: heads, intermediate: intermediate, eps: layerNormEps, key: key.derived(10 + UInt64(i)))
+            try BERTLayer(dim: dim, heads: heads, intermediate: intermediate, eps: layerNormEps, dropout: dropout, key: key.derived(10 + UInt64(i)))
         })
         pooler = try BERTPooler(dim: dim, key: key.derived(1))
         super.init()
@@ -376,7 +402,7 @@ public final class BERT: Module {
     ///     let clf = try bert.copy().sequenceClassifier(classes: 3)   // the base stays as it is
     public func copy() throws -> BERT {
         let b = try BERT(vocab: vocab, dim: dim, heads: heads, layers: layers, intermediate: intermediateSize, maxPositions: maxPositions,
-                         typeVocab: typeVocab, layerNormEps: layerNormEps, key: RandomKey(seed: 0), bertInitialisation: false)
+                         typeVocab: typeVocab, layerNormEps: layerNormEps, dropout: dropout, key: RandomKey(seed: 0), bertInitialisation: false)
         var own: [String: NDArray] = [:]
         for (path, p) in parameterSlots { own[path] = p.value.data }
         for (path, p) in b.parameterSlots { if let v = own[path] { p.assign(v) } }

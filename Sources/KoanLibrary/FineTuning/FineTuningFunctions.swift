@@ -29,12 +29,30 @@ extension DatasetObject {
         guard let head = model as? BERTHead, let tok = head.tokenizer else {
             throw Fault(.value, "'\(dataset.name)' holds raw text, and this model has no tokenizer to turn it into ids: make the model with pretrained(...).sequenceClassifier(labels:) or give tokenizer:")
         }
-        let key = "\(ObjectIdentifier(tok))/\(head.maxLength)"
+        let key = "\(ObjectIdentifier(tok))/\(head.maxLength)/\(head.labelNames ?? [])"
         if let e = encodings[key] { return e }
-        let e = try encodeTexts(dataset, tokenizer: tok, maxLength: head.maxLength)
+        let e = try encodeTexts(try aligned(dataset, to: head.labelNames), tokenizer: tok, maxLength: head.maxLength)
         encodings[key] = e
         return e
     }
+}
+
+/// The dataset with its label ids in the model's label order (a test set read without
+/// `classes:` numbers its classes by its own names); a class the model lacks is an error.
+func aligned(_ d: Dataset, to names: [String]?) throws -> Dataset {
+    guard let names, let own = d.classNames, own != names else { return d }
+    var map: [Int64] = []
+    for n in own {
+        guard let i = names.firstIndex(of: n) else {
+            throw Fault(.value, "'\(d.name)' has the class '\(n)', which is not one of the model's \(names.count) labels; give the dataset classes: (or the model labels:) with every class")
+        }
+        map.append(Int64(i))
+    }
+    var out = try d.with(features: d.features, labels: try NDArray(ints: d.labels.ints().map { $0 < 0 ? $0 : map[Int($0)] }, shape: d.labels.shape))
+    out.classNames = names
+    out.texts = d.texts
+    out.words = d.words
+    return out
 }
 
 extension Value {
