@@ -374,10 +374,14 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="both sides (default: every CPU)")
     ap.add_argument("--quick", action="store_true", help="10 intents and 300 sentences, one epoch")
     ap.add_argument("--only", help="comma-separated workloads (lora, full, head, ner)")
+    ap.add_argument("--epochs", type=int, help="epochs on the full sets instead of each workload's (both sides)")
     ap.add_argument("--json", help="also write the raw results here")
     ap.add_argument("--torch-worker", help=argparse.SUPPRESS)
     ap.add_argument("--koan-worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.epochs:
+        global WORKLOADS
+        WORKLOADS = [(n, d, w, lr, (args.epochs, q), b) for n, d, w, lr, (_, q), b in WORKLOADS]
 
     chosen = [w for w in WORKLOADS if not args.only or w[0] in args.only.split(",")]
     missing = sorted({w[1] for w in chosen if not (DATA / w[1]).is_dir()})
@@ -396,7 +400,7 @@ def main() -> int:
     minilm_dir()
 
     results, rows, notes = [], [], []
-    flags = ["--threads", str(args.threads)] + (["--quick"] if args.quick else [])
+    flags = ["--threads", str(args.threads)] + (["--quick"] if args.quick else []) + (["--epochs", str(args.epochs)] if args.epochs else [])
     for name, data, what, lr, epochs, batch in chosen:
         koan = run_json([sys.executable, __file__, "--koan-worker", name, "--koan-bin", args.koan_bin] + flags, notes)
         torch = run_json([sys.executable, __file__, "--torch-worker", name] + flags, notes)
