@@ -23,6 +23,19 @@ public struct AdapterError: Error, Sendable, Equatable, CustomStringConvertible 
 
 let peftPrefix = "base_model.model."
 
+/// The name of the PEFT method a model carries ("LoRA", "adapters (Houlsby)", …), or nil.
+public func peftMethodName(_ model: Module) -> String? {
+    switch try? adapterKind(model) {
+    case .lora?: return "LoRA"
+    case .prompt?: return "prompt tuning"
+    case .prefix?: return "prefix tuning"
+    case .bottleneck?:
+        let houlsby = (try? bertEncoder(of: model))?.encoder.layers.first?.attention.output.adapter != nil
+        return houlsby ? "adapters (Houlsby)" : "adapters (Pfeiffer)"
+    case nil: return nil
+    }
+}
+
 /// PEFT's task type of a model.
 func taskType(_ model: Module) -> String {
     switch model {
@@ -53,11 +66,6 @@ func adapterKind(_ model: Module) throws -> AdapterKind {
     throw AdapterError("the model has no adapter: use applyLoRA, addAdapters, applyPromptTuning or applyPrefixTuning first")
 }
 
-/// The paths (relative to the model) of a head's trained modules (PEFT's modules_to_save).
-func savedModules(_ model: Module) -> [String] {
-    model is BERTHead ? ["classifier"] : []
-}
-
 /// PEFT's key for a module-to-save parameter: `base_model.model.classifier.weight` beside
 /// LoRA weights, `base_model.classifier.weight` beside prompt embeddings (PEFT 0.21's
 /// `ModulesToSaveWrapper.adapter_state_dict` and `BasePromptEncoder._get_adapter_state_dict`).
@@ -71,7 +79,7 @@ public func saveAdapter(_ model: Module, to directory: String, baseModel: String
     let bert = try? bertEncoder(of: model)
     var tensors: [(name: String, array: NDArray)] = []
     var config: [(String, JSONValue)] = []
-    let heads = savedModules(model)
+    let heads = headPaths(model)
     // PEFT's SEQ_CLS and TOKEN_CLS models list their heads' usual names ("classifier", "score").
     let headJSON: JSONValue = heads.isEmpty ? .null : .array((heads + ["score"]).map { .string($0) })
     let task: JSONValue = model is BERT ? .null : .string(taskType(model))
@@ -178,7 +186,7 @@ public func loadAdapter(into model: Module, from directory: String, key: RandomK
         var c = LoRAConfig(rank: r, alpha: alpha, dropout: config["lora_dropout"]?.double ?? 0)
         if let list = config["target_modules"]?.array { c.targets = list.compactMap(\.string).sorted() } else if let p = config["target_modules"]?.string { c.targetPattern = p }
         c.rsLoRA = config["use_rslora"]?.bool ?? false
-        c.modulesToSave = savedModules(model)
+        c.modulesToSave = headPaths(model)
         if config["use_dora"]?.bool == true { throw AdapterError("\(configPath): DoRA adapters are not supported") }
         if loraLayers(model).isEmpty { try applyLoRA(to: model, c, key: key) }
         for (name, a) in arrays { values[koanPath(name)] = a }
@@ -196,14 +204,14 @@ public func loadAdapter(into model: Module, from directory: String, key: RandomK
         let bert = try bertEncoder(of: model)
         if type == "PROMPT_TUNING" {
             if bert.promptEncoder == nil { try applyPromptTuning(to: model, tokens: n, key: key) }
-            values[(model is BERTHead ? "bert." : "") + "prompt_encoder.embedding.weight"] = table
+            values[encoderPrefix(model) + "prompt_encoder.embedding.weight"] = table
         } else {
             if bert.prefixEncoder?.transform != nil || bert.prefixEncoder == nil {
                 // The file holds the computed table: a plain prefix encoder takes it (PEFT drops the MLP at inference too).
                 if bert.prefixEncoder != nil { try removePrefixEncoder(bert) }
                 try applyPrefixTuning(to: model, tokens: n, projection: nil, key: key)
             }
-            values[(model is BERTHead ? "bert." : "") + "prefix_encoder.embedding.weight"] = table
+            values[encoderPrefix(model) + "prefix_encoder.embedding.weight"] = table
         }
         for (name, a) in arrays where name != "prompt_embeddings" { values[koanPath(name)] = a }
     case "BOTTLENECK":

@@ -13,7 +13,7 @@ import KoanTrain
 public func layerDecayGroups(_ model: Module, decay: Double) throws -> [ParameterGroup] {
     guard decay > 0, decay <= 1 else { throw NNError.invalidArgument(layer: "layerDecay", message: "layerDecay must be in (0, 1], got \(decay)") }
     let bert = try bertEncoder(of: model)
-    let p = model is BERTHead ? "bert." : ""
+    let p = encoderPrefix(model)
     let l = bert.layers
     var groups = (0..<l).map { i in ParameterGroup([p + "encoder.layer.\(i)"], lrScale: pow(decay, Double(l - i)), isRequired: false) }
     groups.append(ParameterGroup([p + "embeddings", p + "prompt_encoder", p + "prefix_encoder"], lrScale: pow(decay, Double(l + 1)), isRequired: false))
@@ -24,7 +24,7 @@ public func layerDecayGroups(_ model: Module, decay: Double) throws -> [Paramete
 /// encoder layer from the last, then the embeddings.
 public func unfreezingGroups(_ model: Module) throws -> [[String]] {
     let bert = try bertEncoder(of: model)
-    let p = model is BERTHead ? "bert." : ""
+    let p = encoderPrefix(model)
     var groups: [[String]] = [model is BERTHead ? ["classifier", p + "pooler"] : [p + "pooler"]]
     for i in (0..<bert.layers).reversed() { groups.append([p + "encoder.layer.\(i)"]) }
     groups.append([p + "embeddings"])

@@ -126,8 +126,11 @@ public func bertEncoder(of model: Module) throws -> BERT {
     throw NNError.invalidArgument(layer: model.layerName, message: "this method needs a BERT encoder or a BERT classifier")
 }
 
-/// The head's own parameters that stay trainable under a PEFT method ("classifier").
-func headPaths(_ model: Module) -> [String] { model is BERTHead ? ["classifier"] : [] }
+/// The head's own modules, trained beside a PEFT method (PEFT's modules_to_save).
+public func headPaths(_ model: Module) -> [String] { model is BERTHead ? ["classifier"] : [] }
+
+/// The path prefix of a model's BERT encoder: "bert." in a classifier, "" for a BERT itself.
+public func encoderPrefix(_ model: Module) -> String { model is BERTHead ? "bert." : "" }
 
 /// Adds bottleneck adapters to every encoder layer of a BERT model (`houlsby`: after the
 /// attention output and the feed-forward output; `pfeiffer`: after the feed-forward output)

@@ -122,15 +122,7 @@ private func baseName(_ model: Module) -> String {
 
 /// PEFT's method of a model, for summaries and `compare`.
 func fineTuningMethod(_ model: Module) -> String {
-    if !loraLayers(model).isEmpty { return "LoRA" }
-    if let gpt = model as? GPT, gpt.prefixEncoder != nil { return "prefix tuning" }
-    if let bert = try? bertEncoder(of: model) {
-        if bert.promptEncoder != nil { return "prompt tuning" }
-        if bert.prefixEncoder != nil { return "prefix tuning" }
-        if let l = bert.encoder.layers.first, l.output.adapter != nil {
-            return l.attention.output.adapter != nil ? "adapters (Houlsby)" : "adapters (Pfeiffer)"
-        }
-    }
+    if let name = peftMethodName(model) { return name }
     let total = model.parameterCount, trainable = model.trainableParameterCount
     if trainable == total { return "full" }
     if model is BERTHead, model.trainableParameters.allSatisfy({ $0.path.hasPrefix("classifier.") }) { return "frozen encoder + head" }
@@ -211,7 +203,7 @@ func registerFineTuningFunctions(_ r: Registry) {
             var c = LoRAConfig(rank: try a[0].asInt(), alpha: try a[1].asDouble(), dropout: try a[2].asDouble(),
                                targets: try a[3].elements().map { try $0.asString() })
             c.targetPattern = a[4].isNil ? nil : try a[4].asString()
-            c.modulesToSave = a[5].isNil ? (model is BERTHead ? ["classifier"] : []) : try a[5].elements().map { try $0.asString() }
+            c.modulesToSave = a[5].isNil ? headPaths(model) : try a[5].elements().map { try $0.asString() }
             c.rsLoRA = try a[6].asBool()
             try applyLoRA(to: model, c, key: try layerKey(a[7], ctx))
             return .string(trainableSummary(model))
@@ -273,7 +265,7 @@ func registerFineTuningFunctions(_ r: Registry) {
         let bert = try bertEncoder(of: model)
         let n = try a[0].asInt()
         guard n >= 0, n <= bert.layers else { throw Fault(.value, "lowerLayers must be between 0 and \(bert.layers), got \(n)") }
-        let p = model is BERTHead ? "bert." : ""
+        let p = encoderPrefix(model)
         try model.freeze(only: [p + "embeddings"] + (0..<n).map { p + "encoder.layer.\($0)" })
         return .void
     })
