@@ -31,10 +31,13 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // Koan's integer kernels (int8/int4 products), one function per instruction set chosen at
+        // run time (Sources/CQuantKernels/include/koan_quant.h). Optimised in debug builds too.
+        .target(name: "CQuantKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         // The numeric kernels are compiled with optimisation in debug builds too: at -Onone
         // the vector math runs ~100× slower, which made debug tests and notebooks crawl.
         .target(name: "KoanJSON", swiftSettings: optimizedInDebug),
-        .target(name: "KoanTensor", dependencies: ["CBLAS", "CZlib", "KoanJSON"], swiftSettings: optimizedInDebug),
+        .target(name: "KoanTensor", dependencies: ["CBLAS", "CZlib", "KoanJSON", "CQuantKernels"], swiftSettings: optimizedInDebug),
         .target(name: "KoanAutograd", dependencies: ["KoanTensor"], swiftSettings: optimizedInDebug),
         .target(name: "KoanMarkup"),
         .target(name: "KoanNN", dependencies: ["KoanAutograd", "KoanTensor", "KoanMarkup", "KoanTokenizers"], swiftSettings: optimizedInDebug),
@@ -95,6 +98,8 @@ let package = Package(
         .testTarget(name: "KoanDataTests", dependencies: ["KoanData"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KoanTokenizersTests", dependencies: ["KoanTokenizers", "KoanTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KoanFineTuneTests", dependencies: ["KoanFineTune", "KoanNN", "KoanTrain", "KoanData", "KoanTokenizers", "KoanTestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "KoanCompressTests", dependencies: ["KoanNN", "KoanTrain", "KoanData", "KoanTensor", "KoanAutograd", "KoanTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "KoanTrainTests", dependencies: ["KoanTrain"], resources: [.copy("Fixtures")]),
     ]

@@ -22,5 +22,7 @@ public struct KoanLibrary: LanguageExtension {
         registerTextFunctions(r)
         registerLanguageModelFunctions(r)
         registerFineTuningFunctions(r)
+        registerCompressionFunctions(r)
+        registerCompareFunctions(r)
     }
 }

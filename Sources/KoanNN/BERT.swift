@@ -55,7 +55,12 @@ public final class BERTEmbeddings: Module {
 /// BERT's self-attention projections (`query`, `key`, `value`) and scaled dot-product
 /// attention over the real (unpadded) tokens.
 public final class BERTSelfAttention: Module {
-    public let heads: Int
+    /// The heads left (fewer than the model's after `pruneHeads`).
+    public internal(set) var heads: Int
+    /// Width of one head (the model's dim / heads).
+    public let headDim: Int
+    /// The heads removed by `pruneHeads`, numbered as in the unpruned layer.
+    public internal(set) var prunedHeads: Set<Int> = []
     public let query: Linear
     public let key: Linear
     public let value: Linear
@@ -66,6 +71,7 @@ public final class BERTSelfAttention: Module {
 
     init(dim: Int, heads: Int, dropout: Double, key k: RandomKey) throws {
         self.heads = heads
+        headDim = dim / heads
         probabilityDropout = dropout
         dropoutKey = k.derived(3)
         query = try Linear(dim, dim, key: k.derived(0))
@@ -83,8 +89,8 @@ public final class BERTSelfAttention: Module {
     /// is 1/true for real tokens; `prefix` holds virtual keys and values [B, H, n, hd] put
     /// before the tokens' own (prefix tuning).
     public func forward(_ x: Tensor, keyPadding: Tensor?, prefix: (keys: Tensor, values: Tensor)? = nil) throws -> Tensor {
-        let (b, t, dim) = (x.shape[0], x.shape[1], x.shape[2])
-        let hd = dim / heads
+        let (b, t) = (x.shape[0], x.shape[1])
+        let hd = headDim, dim = heads * headDim
         func split(_ y: Tensor) throws -> Tensor { try y.reshaped([b, t, heads, hd]).permuted([0, 2, 1, 3]) }   // [B, H, T, hd]
         let q = try split(run(query, named: "query", x))
         var k = try split(run(key, named: "key", x))

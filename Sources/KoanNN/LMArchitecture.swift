@@ -17,7 +17,7 @@ public func lmArchitecture(of module: Module) throws -> Architecture? {
         return Architecture("BERT", [
             "vocab": .int(m.vocab), "dim": .int(m.dim), "heads": .int(m.heads), "layers": .int(m.layers),
             "intermediate": .int(m.intermediateSize), "maxPositions": .int(m.maxPositions), "typeVocab": .int(m.typeVocab),
-            "layerNormEps": .double(m.layerNormEps)])
+            "layerNormEps": .double(m.layerNormEps)].merging(prunedHeadsConfig(m)) { a, _ in a })
     case let m as BERTTokenClassifier:
         guard let bert = try lmArchitecture(of: m.bert) else { return nil }
         return Architecture("BERTTokenClassifier", ["labels": .int(m.classifier.outFeatures), "dropout": .double(m.dropout.p)],
@@ -43,9 +43,11 @@ public func buildLM(_ a: Architecture) throws -> Module? {
                        position: parsePosition(c.string("position"), type: a.type), shareLayers: c.bool("shareLayers"),
                        dropout: c.double("dropout"))
     case "BERT":
-        return try BERT(vocab: c.int("vocab"), dim: c.int("dim"), heads: c.int("heads"), layers: c.int("layers"),
-                        intermediate: c.int("intermediate"), maxPositions: c.int("maxPositions"),
-                        typeVocab: c.int("typeVocab"), layerNormEps: c.double("layerNormEps"))
+        let bert = try BERT(vocab: c.int("vocab"), dim: c.int("dim"), heads: c.int("heads"), layers: c.int("layers"),
+                            intermediate: c.int("intermediate"), maxPositions: c.int("maxPositions"),
+                            typeVocab: c.int("typeVocab"), layerNormEps: c.double("layerNormEps"))
+        if c.config["prunedHeads"] != nil { try bert.pruneHeads(prunedHeadsFromConfig(try c.ints("prunedHeads"))) }
+        return bert
     case "BERTTokenClassifier", "BERTSequenceClassifier":
         guard a.children.count == 1, let bert = try buildLM(a.children[0]) as? BERT else {
             throw NNError.invalidArgument(layer: a.type, message: "saved architecture needs exactly one BERT child")

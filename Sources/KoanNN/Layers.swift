@@ -19,13 +19,18 @@ func shapeText(_ dims: [String]) -> String { "[" + dims.joined(separator: ", ") 
 ///
 ///     let fc = try Linear(64, 10)
 ///     let y = try fc(x)   // x: (B, 64) → (B, 10)
-public final class Linear: Module {
-    public let inFeatures: Int
-    public let outFeatures: Int
-    public let weight: Parameter
-    public let bias: Parameter?
+public final class Linear: Module, PrunableLayer {
+    public internal(set) var inFeatures: Int
+    public internal(set) var outFeatures: Int
+    /// The float weight [out, in] (`weight_orig` while pruned; unused once quantized).
+    public internal(set) var weight: Parameter
+    public internal(set) var bias: Parameter?
     /// A LoRA branch added by `applyLoRA` (children `lora_A`, `lora_B`, `lora_dropout`).
     public internal(set) var lora: LoRABranch?
+    /// The pruning mask (buffer `weight_mask`) while pruned.
+    public internal(set) var weightMask: Parameter?
+    /// Integer weights (buffers `weight`, `weight_scale`) once quantized.
+    public internal(set) var quantized: QuantizedLinear?
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true,
                 key: RandomKey = RandomKey(seed: 0), dtype: DType = .float32) throws {
@@ -41,13 +46,16 @@ public final class Linear: Module {
         if let b = self.bias { registerParameter("bias", b) }
     }
 
-    public override var configuration: String { "in: \(inFeatures), out: \(outFeatures), bias: \(bias != nil)" }
+    public override var configuration: String {
+        "in: \(inFeatures), out: \(outFeatures), bias: \(bias != nil)" + (quantized.map { ", \($0.scheme)" } ?? "")
+    }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
         guard x.rank >= 1, x.shape.last == inFeatures else {
             throw NNError.shapeMismatch(path: "", layer: layerName, expected: shapeText(["*", "\(inFeatures)"]), got: x.shape)
         }
-        var y = try matmul(x, weight.value.transposed())   // (*, out)
+        if let quantized { return try quantized.forward(x, bias: bias?.value) }
+        var y = try matmul(x, try effectiveWeight().transposed())   // (*, out)
         if let b = bias { y = try y + b.value }             // (*, out)
         guard let lora, !lora.isMerged else { return y }
         return try y + lora(x)                             // (*, out)
@@ -58,13 +66,16 @@ public final class Linear: Module {
 ///
 ///     let conv = try Conv2d(3, 16, kernel: 3, padding: 1)
 ///     let y = try conv(x)   // (N, 3, 32, 32) → (N, 16, 32, 32)
-public final class Conv2d: Module {
+public final class Conv2d: Module, PrunableLayer {
     public let inChannels: Int
     public let outChannels: Int
     public let kernelSize: (Int, Int)
     public let options: Conv2dOptions
+    /// The weight (`weight_orig` while pruned).
     public let weight: Parameter
     public let bias: Parameter?
+    /// The pruning mask (buffer `weight_mask`) while pruned.
+    public internal(set) var weightMask: Parameter?
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1, bias: Bool = true,
@@ -112,7 +123,7 @@ public final class Conv2d: Module {
         guard x.rank == 4 || x.rank == 3, x.shape[x.rank - 3] == inChannels else {
             throw NNError.shapeMismatch(path: "", layer: layerName, expected: shapeText(["N", "\(inChannels)", "H", "W"]), got: x.shape)
         }
-        return try conv2d(x, weight.value, bias: bias?.value, options)   // (N, out, H', W')
+        return try conv2d(x, try effectiveWeight(), bias: bias?.value, options)   // (N, out, H', W')
     }
 }
 

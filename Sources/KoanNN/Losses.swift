@@ -158,3 +158,40 @@ public func binaryCrossEntropyWithLogits(_ logits: Tensor, _ target: Tensor, red
     let perElement = try logits.unary(.relu) - logits * target + softplus
     return try reduceLoss(perElement, reduction)
 }
+
+/// Knowledge distillation (Hinton et al.; DistilBERT's recipe):
+/// α·T²·KL(softmax(teacher/T) ‖ softmax(student/T)) + (1 − α)·cross-entropy(student, labels).
+///
+///     let loss = try distillationLoss(student: s, teacher: t, labels: y, temperature: 2, alpha: 0.5)
+public func distillationLoss(student: Tensor, teacher: Tensor, labels: Tensor, temperature: Double, alpha: Double) throws -> Tensor {
+    guard (0...1).contains(alpha) else { throw NNError.invalidArgument(layer: "distill", message: "alpha must be in [0, 1], got \(alpha)") }
+    let ce = try crossEntropy(student, targets: labels, reduction: .mean)
+    guard alpha > 0 else { return ce }
+    let kl = try distillationKL(student: student, teacher: teacher, labels: labels, temperature: temperature)
+    return try kl * (alpha * temperature * temperature) + ce * (1 - alpha)
+}
+
+/// KL(softmax(teacher/T) ‖ softmax(student/T)) summed over classes and averaged over rows:
+/// PyTorch's `kl_div(log_softmax(s/T), softmax(t/T), reduction="batchmean")` for [B, C]
+/// logits (rows of [B, T, C] logits count each position). The teacher's logits carry no
+/// gradient; rows labelled −100 are left out.
+public func distillationKL(student: Tensor, teacher: Tensor, labels: Tensor, temperature: Double) throws -> Tensor {
+    guard temperature > 0, temperature.isFinite else {
+        throw NNError.invalidArgument(layer: "distill", message: "temperature must be positive, got \(temperature)")
+    }
+    guard student.shape == teacher.shape, student.rank >= 2 else {
+        throw NNError.shapeMismatch(path: "", layer: "distill", expected: "the student's logits shape \(student.shape)", got: teacher.shape)
+    }
+    let classes = student.shape[student.rank - 1]
+    let n = student.count / max(1, classes)
+    let s = try student.reshaped([n, classes]), t = try teacher.detached().to(student.dtype).reshaped([n, classes])   // (N, C)
+    var keep = try NDArray.ones([n, 1], dtype: student.dtype)
+    if !labels.dtype.isFloatingPoint, labels.count == n {
+        keep = try NDArray(values: labels.data.ints().map { $0 == -100 ? 0.0 : 1.0 }, shape: [n, 1]).to(student.dtype)
+    }
+    let rows = max(1, keep.doubles().reduce(0, +))
+    let logPs = try logSoftmax(s / temperature, axis: -1)                                       // (N, C)
+    let pt = try softmax(t / temperature, axis: -1).detached()                                  // (N, C)
+    let logPt = try logSoftmax(t / temperature, axis: -1).detached()                            // (N, C)
+    return try (pt * (logPt - logPs) * Tensor(keep)).sum() / rows
+}

@@ -112,6 +112,25 @@ open class Module {
         children.removeAll { $0.name == name }
     }
 
+    /// Removes the parameter named `name` (a quantized Linear's float weight).
+    func removeParameter(_ name: String) {
+        ownParameters.removeAll { $0.name == name }
+    }
+
+    /// Removes the buffer named `name`.
+    func removeBuffer(_ name: String) {
+        ownBuffers.removeAll { $0.name == name }
+    }
+
+    /// Registers the parameter `old` under `new`, keeping its place in the order (pruning's
+    /// `weight` → `weight_orig`).
+    func renameParameter(_ old: String, to new: String) {
+        if let i = ownParameters.firstIndex(where: { $0.name == old }) { ownParameters[i].name = new }
+    }
+
+    /// This module's own buffer named `name`.
+    func ownBuffer(_ name: String) -> Parameter? { ownBuffers.first { $0.name == name }?.parameter }
+
     // MARK: Forward
 
     /// The computation of this layer. Call the module (`try layer(x)`), not this.

@@ -18,6 +18,7 @@ import KoanTensor
 public enum Checkpoint {
     static let architectureKey = "koan.architecture"
     static let runKey = "koan.run"
+    static let compressionKey = "koan.compression"
     static let optimizerPrefix = "optimizer/"
 
     /// Writes the model's parameters and buffers (and the optimizer's state, and `extra`
@@ -36,6 +37,12 @@ public enum Checkpoint {
         if let architecture = try? Architecture.of(model) {
             let json = try JSONEncoder().encode(architecture)
             metadata[architectureKey] = String(decoding: json, as: UTF8.self)
+        }
+        let layout = CompressionLayout.of(model)
+        if !layout.isEmpty {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            metadata[compressionKey] = String(decoding: try encoder.encode(layout), as: UTF8.self)
         }
         do {
             try Safetensors.write(tensors, metadata: metadata, to: path)
@@ -57,7 +64,20 @@ public enum Checkpoint {
             throw TrainError.checkpoint("'\(path)': the architecture in its metadata is not valid: \(error)")
         }
         let model = try architecture.build()
+        if let json = file.metadata[compressionKey] {
+            do {
+                try JSONDecoder().decode(CompressionLayout.self, from: Data(json.utf8)).apply(to: model)
+            } catch let e as NNError {
+                throw TrainError.checkpoint("'\(path)': \(e)")
+            } catch {
+                throw TrainError.checkpoint("'\(path)': the compression layout in its metadata is not valid: \(error)")
+            }
+        }
         try load(file, into: model)
+        if !CompressionLayout.of(model).quantized.isEmpty {   // integer layers have no gradient
+            try model.freeze(except: [])
+            model.eval()
+        }
         return model
     }
 

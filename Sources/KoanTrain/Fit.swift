@@ -16,7 +16,7 @@ import KoanTensor
 ///
 ///     let run = try fit(mlp, on: train, optimizer: try AdamW(lr: 1e-3),
 ///                       options: FitOptions(epochs: 20, batchSize: 64, validation: test))
-public func fit(_ model: Module, on data: Dataset, optimizer: any Optimizer, options: FitOptions,
+public func fit(_ model: Module, on data: Dataset, optimizer: any Optimizer, options: FitOptions, distillation: Distillation? = nil,
                 observer: ((FitProgress) -> Void)? = nil, isCancelled: @escaping () -> Bool = { false }) throws -> Run {
     try options.validate()
     guard data.count > 0 else { throw TrainError.emptyDataset(data.name) }
@@ -25,7 +25,8 @@ public func fit(_ model: Module, on data: Dataset, optimizer: any Optimizer, opt
     guard !model.trainableParameters.isEmpty else {
         throw TrainError.invalidOption(name: "model", reason: "it has no trainable parameters (all frozen?)")
     }
-    let run = try Run(model: model, optimizer: optimizer, data: data, options: options)
+    if let d = distillation, d.teacher === model { throw TrainError.invalidOption(name: "teacher", reason: "the teacher must be another model than the student") }
+    let run = try Run(model: model, optimizer: optimizer, data: data, options: options, distillation: distillation)
     try Trainer(run: run, observer: observer, isCancelled: isCancelled).train()
     return run
 }
@@ -205,7 +206,9 @@ struct Trainer {
             let (value, microGrads) = try valueAndGrad(model) { m in
                 let out = try m(Tensor(input))
                 output = out
-                return try lossFn(out, y) * (weight * scale)
+                var loss = try lossFn(out, y)
+                if let d = run.distillation { loss = try d.loss(student: out, base: loss, input: x, labels: y) }
+                return try loss * (weight * scale)
             }
             lossSum += try value.item() / scale
             if let output { correct += try lossFn.correct(output, y) }

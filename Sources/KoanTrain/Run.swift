@@ -65,6 +65,8 @@ public final class Run: @unchecked Sendable {
     public let optimizer: any Optimizer
     public let data: Dataset
     public let options: FitOptions
+    /// The teacher of a distillation run.
+    public let distillation: Distillation?
     /// The optimizer's learning rate when the run started (schedules scale this).
     public let baseLearningRate: Double
     public let batchesPerEpoch: Int
@@ -94,8 +96,9 @@ public final class Run: @unchecked Sendable {
     var epochsWithoutImprovement = 0
     var scaler: LossScaler?
 
-    init(model: Module, optimizer: any Optimizer, data: Dataset, options: FitOptions) throws {
+    init(model: Module, optimizer: any Optimizer, data: Dataset, options: FitOptions, distillation: Distillation? = nil) throws {
         self.model = model
+        self.distillation = distillation
         self.optimizer = optimizer
         self.data = data
         self.options = options

@@ -63,24 +63,37 @@ extension Value {
     }
 }
 
-/// Seconds per epoch of each model's last `fit`, for `compare`.
+/// Seconds per epoch of each model's last `fit` (and how it was trained, when `distill`
+/// trained it), for `compare`.
 final class FitTimes {
     private struct Entry {
         weak var model: Module?
-        var seconds: Double
+        var seconds: Double?
+        var note: String?
     }
     private var entries: [ObjectIdentifier: Entry] = [:]
 
-    func record(_ model: Module, _ run: Run) {
-        guard !run.epochs.isEmpty else { return }
+    private func modify(_ model: Module, _ body: (inout Entry) -> Void) {
         entries = entries.filter { $0.value.model != nil }
-        entries[ObjectIdentifier(model)] = Entry(model: model, seconds: run.epochs.map(\.seconds).reduce(0, +) / Double(run.epochs.count))
+        var e = entries[ObjectIdentifier(model)].flatMap { $0.model === model ? $0 : nil } ?? Entry(model: model)
+        body(&e)
+        entries[ObjectIdentifier(model)] = e
     }
 
-    func secondsPerEpoch(_ model: Module) -> Double? {
-        guard let e = entries[ObjectIdentifier(model)], e.model === model else { return nil }
-        return e.seconds
+    func record(_ model: Module, _ run: Run) {
+        guard !run.epochs.isEmpty else { return }
+        modify(model) { $0.seconds = run.epochs.map(\.seconds).reduce(0, +) / Double(run.epochs.count) }
     }
+
+    func note(_ model: Module, _ text: String) { modify(model) { $0.note = text } }
+
+    private func entry(_ model: Module) -> Entry? {
+        guard let e = entries[ObjectIdentifier(model)], e.model === model else { return nil }
+        return e
+    }
+
+    func secondsPerEpoch(_ model: Module) -> Double? { entry(model)?.seconds }
+    func note(_ model: Module) -> String? { entry(model)?.note }
 }
 
 /// Class names from a `labels:` argument: a list of names or a number of classes.
@@ -122,6 +135,7 @@ private func baseName(_ model: Module) -> String {
 
 /// PEFT's method of a model, for summaries and `compare`.
 func fineTuningMethod(_ model: Module) -> String {
+    if let name = compressionMethod(model) { return name }
     if let name = peftMethodName(model) { return name }
     let total = model.parameterCount, trainable = model.trainableParameterCount
     if trainable == total { return "full" }
@@ -131,7 +145,7 @@ func fineTuningMethod(_ model: Module) -> String {
 
 /// "trainable 147,456 of 22,713,216 (0.65%)"
 func trainableSummary(_ model: Module) -> String {
-    let total = model.parameterCount, trainable = model.trainableParameterCount
+    let total = weightCount(model), trainable = model.trainableParameterCount
     let pct = total > 0 ? 100 * Double(trainable) / Double(total) : 0
     return "trainable \(FitDisplay.grouped(trainable)) of \(FitDisplay.grouped(total)) (\(PyFormat.fixed(pct, digits: pct < 1 ? 2 : 1))%)"
 }
@@ -298,38 +312,5 @@ func registerFineTuningFunctions(_ r: Registry) {
         let logits = try KoanTrain.predict(model, encoded.features)
         let (truth, predicted) = try wordTagSequences(logits: logits, encoded: encoded)
         return try seqevalReportValue(truth, predicted, scheme: a[2], mode: a[3], digits: try a[4].asInt())
-    }
-
-    r.function("compare(_ models: [Module], on data: Dataset, names: [String]? = nil) -> Table",
-               "A table of fine-tuned models side by side: method, trainable parameters, % of total, adapter bytes (the trained tensors in float32), seconds per epoch of the last fit, and accuracy (or loss) on the dataset.") { a, ctx in
-        let models = try a[0].elements().map { try $0.asModule() }
-        guard !models.isEmpty else { throw Fault(.value, "compare needs at least one model") }
-        let names = a[2].isNil ? nil : try a[2].elements().map { try $0.asString() }
-        if let names, names.count != models.count { throw Fault(.value, "names has \(names.count) entries for \(models.count) models") }
-        let times = ctx.registry.state { FitTimes() }
-        var rows: [[String]] = [["model", "method", "trainable", "% of total", "adapter bytes", "s/epoch", "accuracy"]]
-        for (i, m) in models.enumerated() {
-            let e = try KoanTrain.evaluate(m, on: try a[1].asDataset(for: m))
-            let total = m.parameterCount, trainable = m.trainableParameterCount
-            let bytes = m.trainableParameters.reduce(0) { $0 + $1.tensor.count * 4 }
-            rows.append([names?[i] ?? "\(i + 1)", fineTuningMethod(m), FitDisplay.grouped(trainable),
-                         PyFormat.fixed(100 * Double(trainable) / Double(max(1, total)), digits: 2), FitDisplay.grouped(bytes),
-                         times.secondsPerEpoch(m).map { PyFormat.fixed($0, digits: 1) } ?? "–",
-                         e.accuracy.map { PyFormat.fixed($0, digits: 4) } ?? "loss " + PyFormat.fixed(e.loss, digits: 4)])
-        }
-        return .object(ComparisonTable(rows))
-    }
-}
-
-/// `compare`'s result: a text table and an HTML table.
-final class ComparisonTable: KoanObject {
-    let rows: [[String]]
-    init(_ rows: [[String]]) { self.rows = rows }
-    var typeName: String { "Table" }
-    var description: String { textTable(rows, rightAligned: [2, 3, 4, 5, 6]).joined(separator: "\n") }
-    var richRepresentations: [String: MimeData] {
-        var html = "<table><thead><tr>" + rows[0].map { "<th>\(htmlEscaped($0))</th>" }.joined() + "</tr></thead><tbody>"
-        for r in rows.dropFirst() { html += "<tr>" + r.map { "<td>\(htmlEscaped($0))</td>" }.joined() + "</tr>" }
-        return ["text/html": .text(html + "</tbody></table>")]
     }
 }

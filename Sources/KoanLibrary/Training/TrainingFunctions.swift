@@ -87,7 +87,7 @@ extension Value {
 
 /// The optimizer of a `fit` call; `layerDecay:` scales each BERT layer's learning rate
 /// (layer i of L by decay^(L − i), the embeddings by decay^(L + 1)).
-private func optimizerOption(_ v: Value, model: Module) throws -> any Optimizer {
+func optimizerOption(_ v: Value, model: Module) throws -> any Optimizer {
     if v.isNil { return try AdamW(lr: 1e-3, weightDecay: 0.01) }
     if case .object(let o as OptimizerObject) = v { return o.optimizer }
     let (name, a) = try OptionCase.match(v, "optimizer", [
