@@ -93,6 +93,7 @@ bench: venv
 	$(VPY) bench/train.py --bench-bin .build-release/release/koan-bench
 	$(VPY) bench/gpt.py --bench-bin .build-release/release/koan-bench
 	$(TEST_ENV) $(VPY) bench/finetune.py --koan-bin .build-release/release/koan
+	$(TEST_ENV) $(VPY) bench/compress.py --koan-bin .build-release/release/koan --bench-bin .build-release/release/koan-bench
 
 clean:
 	rm -rf .build notebooks/*.out.ipynb

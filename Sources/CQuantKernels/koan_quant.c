@@ -134,6 +134,14 @@ void koan_q_pack_s8(const int8_t *w, int n, int k, int8_t *packed) {
 // ---------------------------------------------------------------------------------------
 // Entry points
 // ---------------------------------------------------------------------------------------
+int koan_q_range(const float *x, size_t count, float *lo, float *hi) {
+    if (count == 0) return 1;
+#if KQ_X86
+    if (kq_usable(koan_q_best_isa()) >= KOAN_Q_AVX2) return kq_range_avx2(x, count, lo, hi);
+#endif
+    return kq_range_portable(x, count, lo, hi);
+}
+
 void koan_q_quantize_u8(const float *x, size_t count, float inv_scale, int32_t zero_point,
                         int32_t qmax, uint8_t *out) {
     if (count == 0) return;

@@ -41,6 +41,43 @@ KQ_T2 void kq_quantize_avx2(KQ_QUANTIZE_ARGS) {
     if (i < count) kq_quantize_portable(x + i, count - i, inv_scale, zero_point, qmax, out + i);
 }
 
+// Min, max and finiteness, 32 floats per step in four independent chains (memory-bound).
+KQ_T2 int kq_range_avx2(const float *x, size_t count, float *lo, float *hi) {
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+    const __m256 big = _mm256_set1_ps(3.40282347e38f);
+    __m256 mn[4], mx[4], bad = _mm256_setzero_ps();
+    for (int c = 0; c < 4; c++) { mn[c] = _mm256_set1_ps(x[0]); mx[c] = mn[c]; }
+    size_t i = 0;
+    for (; i + 32 <= count; i += 32)
+        for (int c = 0; c < 4; c++) {
+            const __m256 v = _mm256_loadu_ps(x + i + 8 * c);
+            mn[c] = _mm256_min_ps(mn[c], v);
+            mx[c] = _mm256_max_ps(mx[c], v);
+            // NaN or |v| > FLT_MAX (infinite): "not less or equal", unordered true.
+            bad = _mm256_or_ps(bad, _mm256_cmp_ps(_mm256_and_ps(v, absmask), big, _CMP_NLE_UQ));
+        }
+    __m256 a = _mm256_min_ps(_mm256_min_ps(mn[0], mn[1]), _mm256_min_ps(mn[2], mn[3]));
+    __m256 b = _mm256_max_ps(_mm256_max_ps(mx[0], mx[1]), _mm256_max_ps(mx[2], mx[3]));
+    float av[8], bv[8];
+    _mm256_storeu_ps(av, a);
+    _mm256_storeu_ps(bv, b);
+    float tlo, thi;
+    int finite = _mm256_movemask_ps(bad) == 0;
+    if (i < count) {
+        finite &= kq_range_portable(x + i, count - i, &tlo, &thi);
+    } else {
+        tlo = av[0];
+        thi = bv[0];
+    }
+    for (int c = 0; c < 8; c++) {
+        tlo = av[c] < tlo ? av[c] : tlo;
+        thi = bv[c] > thi ? bv[c] : thi;
+    }
+    *lo = tlo;
+    *hi = thi;
+    return finite;
+}
+
 // ---------------------------------------------------------------------------------------
 // u8 x s8 -> s32. One 16-channel block is two ymm halves (channels 0-7 = bytes 0-31 of a
 // packed record, channels 8-15 = bytes 32-63). Per k-quad t and row:

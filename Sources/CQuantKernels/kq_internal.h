@@ -53,6 +53,7 @@
     const float *x, size_t count, float inv_scale, int32_t zero_point, int32_t qmax,        \
         uint8_t *out
 
+int kq_range_portable(const float *x, size_t count, float *lo, float *hi);
 void kq_quantize_portable(KQ_QUANTIZE_ARGS);
 void kq_linear_u8s8_portable(KQ_LINEAR_U8S8_ARGS);
 void kq_linear_w8_portable(KQ_LINEAR_W8_ARGS);
@@ -60,6 +61,7 @@ void kq_linear_w8_portable(KQ_LINEAR_W8_ARGS);
 void kq_linear_w4_portable(KQ_LINEAR_W4_ARGS);
 
 #if KQ_X86
+int kq_range_avx2(const float *x, size_t count, float *lo, float *hi);
 void kq_quantize_avx2(KQ_QUANTIZE_ARGS);
 void kq_linear_u8s8_avx2(KQ_LINEAR_U8S8_ARGS);
 void kq_linear_w8_avx2(KQ_LINEAR_W8_ARGS);

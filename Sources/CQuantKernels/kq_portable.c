@@ -5,6 +5,20 @@
 
 KQ_NO_CONTRACT
 
+int kq_range_portable(const float *x, size_t count, float *lo, float *hi) {
+    float mn = x[0], mx = x[0];
+    int finite = 1;
+    for (size_t i = 0; i < count; i++) {
+        const float v = x[i];
+        finite &= isfinite(v) != 0;
+        mn = v < mn ? v : mn;
+        mx = v > mx ? v : mx;
+    }
+    *lo = mn;
+    *hi = mx;
+    return finite;
+}
+
 void kq_quantize_portable(KQ_QUANTIZE_ARGS) {
     for (size_t i = 0; i < count; i++) {
         float v = x[i] * inv_scale;

@@ -274,12 +274,8 @@ public func dynamicQuantizedLinear(_ x: NDArray, _ w: Int8ChannelWeights, bias: 
     try out.makeUnique()
     guard m > 0, n > 0 else { return out }
     let src = xs.pointer(as: Float.self)
-    var lo = Float.infinity, hi = -Float.infinity, finite = true
-    for i in 0..<(m * k) {
-        let v = src[i]
-        finite = finite && v.isFinite
-        lo = Swift.min(lo, v); hi = Swift.max(hi, v)
-    }
+    var lo: Float = 0, hi: Float = 0
+    let finite = m * k == 0 || koan_q_range(src, m * k, &lo, &hi) != 0
     guard finite else {
         throw TensorError.invalidArgument(op: "quantized linear", message: "the input holds NaN or infinite values; they cannot be quantized")
     }

@@ -292,7 +292,35 @@ static void test_w4(int isa) {
            koan_q_isa_name(isa), passed, cases, badpassed, bad);
 }
 
+// koan_q_range: exact min and max, and 0 for any NaN or infinity, at every length and position.
+static void test_range(void) {
+    int cases = 0, passed = 0;
+    static const size_t lens[] = {1, 7, 8, 31, 32, 33, 100, 1000};
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        const size_t n = lens[li];
+        float *x = malloc(sizeof(float) * n);
+        for (size_t i = 0; i < n; i++) x[i] = rnd_float(-3, 3);
+        float mn = x[0], mx = x[0], lo, hi;
+        for (size_t i = 0; i < n; i++) { mn = x[i] < mn ? x[i] : mn; mx = x[i] > mx ? x[i] : mx; }
+        cases++;
+        passed += koan_q_range(x, n, &lo, &hi) == 1 && lo == mn && hi == mx;
+        const float bad[] = {NAN, INFINITY, -INFINITY};
+        for (int b = 0; b < 3; b++)
+            for (size_t at = 0; at < n; at += (n > 40 ? 37 : 1)) {
+                const float keep = x[at];
+                x[at] = bad[b];
+                cases++;
+                passed += koan_q_range(x, n, &lo, &hi) == 0;
+                x[at] = keep;
+            }
+        free(x);
+    }
+    if (passed != cases) failures++;
+    printf("  range (%s): %d/%d cases exact\n", koan_q_isa_name(koan_q_best_isa()), passed, cases);
+}
+
 int main(void) {
+    test_range();
     const char *env = getenv("KOAN_QUANT_ISA");
     printf("CQuantKernels tests. supported:");
     for (int isa = 0; isa <= 2; isa++)

@@ -33,6 +33,11 @@ size_t koan_q_packed_size(int n, int k);
 /// Packs int8 weights w [n, k] (row-major, one output channel per row) into `packed`.
 void koan_q_pack_s8(const int8_t *w, int n, int k, int8_t *packed);
 
+/// The minimum and maximum of `count` floats (count >= 1) into *lo and *hi; returns 0 if any
+/// is NaN or infinite (then *lo and *hi are unspecified), else 1. A dynamic layer's
+/// activation range, vectorised (AVX2 where present).
+int koan_q_range(const float *x, size_t count, float *lo, float *hi);
+
 /// Quantizes `count` floats to u8: q = clamp(nearbyint(x / scale) + zero_point, 0, qmax),
 /// rounding half to even as PyTorch's quantize_per_tensor does (x * inv_scale).
 void koan_q_quantize_u8(const float *x, size_t count, float inv_scale, int32_t zero_point,

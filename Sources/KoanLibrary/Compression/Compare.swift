@@ -85,7 +85,7 @@ func registerCompareFunctions(_ r: Registry) {
             let pct = 100 * Double(trainable) / Double(max(1, total))
             rows.append([names[i], method, FitDisplay.grouped(weightCount(m)),
                          trainable == 0 ? "0" : "\(FitDisplay.grouped(trainable)) (\(PyFormat.fixed(pct, digits: pct < 1 ? 2 : 1))%)",
-                         byteText(bytes), PyFormat.fixed(latency * 1000, digits: 2) + " ms",
+                         byteText(bytes), PyFormat.fixed(latency * 1000, digits: latency < 1e-3 ? 3 : 2) + " ms",
                          PyFormat.fixed(Double(batch.shape[0]) / perBatch, digits: 0),
                          times.secondsPerEpoch(m).map { PyFormat.fixed($0, digits: 1) } ?? "–",
                          e.accuracy.map { PyFormat.fixed($0, digits: 4) } ?? "loss " + PyFormat.fixed(e.loss, digits: 4),
