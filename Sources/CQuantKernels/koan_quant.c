@@ -158,13 +158,18 @@ void koan_q_quantize_u8(const float *x, size_t count, float inv_scale, int32_t z
     }
 }
 
+// Clips the column range [n0, n1) to [0, n); 0 when there is nothing to compute.
+static int kq_clip_columns(int m, int n, int k, int *n0, int *n1) {
+    if (*n1 > n) *n1 = n;
+    if (*n0 < 0) *n0 = 0;
+    return m > 0 && *n0 < *n1 && k >= 0;
+}
+
 void koan_q_linear_u8s8(int isa, int m, int n, int k,
                         const uint8_t *a, int lda, int32_t a_zero_point, float a_scale,
                         const int8_t *packed, const int32_t *col_sums, const float *w_scales,
                         const float *bias, float *y, int ldy, int n0, int n1) {
-    if (n1 > n) n1 = n;
-    if (n0 < 0) n0 = 0;
-    if (m <= 0 || n0 >= n1 || k < 0) return;
+    if (!kq_clip_columns(m, n, k, &n0, &n1)) return;
     switch (kq_usable(isa)) {
 #if KQ_X86
     case KOAN_Q_AVX512VNNI:
@@ -186,9 +191,7 @@ void koan_q_linear_u8s8(int isa, int m, int n, int k,
 void koan_q_linear_w8(int isa, int m, int n, int k, const float *x, int ldx,
                       const int8_t *w, const float *scales, const float *bias,
                       float *y, int ldy, int n0, int n1) {
-    if (n1 > n) n1 = n;
-    if (n0 < 0) n0 = 0;
-    if (m <= 0 || n0 >= n1 || k < 0) return;
+    if (!kq_clip_columns(m, n, k, &n0, &n1)) return;
     switch (kq_usable(isa)) {
 #if KQ_X86
     case KOAN_Q_AVX512VNNI:
@@ -207,9 +210,7 @@ void koan_q_linear_w8(int isa, int m, int n, int k, const float *x, int ldx,
 void koan_q_linear_w4(int isa, int m, int n, int k, int group, const float *x, int ldx,
                       const uint8_t *w, const float *scales, const float *bias,
                       float *y, int ldy, int n0, int n1) {
-    if (n1 > n) n1 = n;
-    if (n0 < 0) n0 = 0;
-    if (m <= 0 || n0 >= n1 || k < 0) return;
+    if (!kq_clip_columns(m, n, k, &n0, &n1)) return;
     // The vector kernels need whole 32-input groups; anything else goes to the portable
     // kernel, which handles any group > 0 (see kq_linear_w4_portable).
     int vec_ok = group > 0 && group % 32 == 0 && k % group == 0;

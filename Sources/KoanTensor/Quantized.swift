@@ -239,13 +239,25 @@ public struct WeightOnlyWeights: Sendable {
     public var byteCount: Int { values.count + scales.count * 4 }
 }
 
-/// Float32 rows [m, k] of `x` (any leading shape, last axis k), contiguous.
-private func rows(_ x: NDArray, _ k: Int, op: String) throws -> (NDArray, Int) {
-    guard x.rank >= 1, x.shape[x.rank - 1] == k else {
-        throw TensorError.shapeMismatch(op: op, lhs: x.shape, rhs: [k], detail: "the last axis must have \(k) features")
+/// What both quantized products start from: `x` as contiguous float32 rows [m, k] (any
+/// leading shape, last axis k), the bias checked against n, and the zeroed output [*, n].
+private struct LinearOperands {
+    let x: NDArray, m: Int, bias: NDArray?
+    var out: NDArray
+
+    init(_ x: NDArray, k: Int, n: Int, bias: NDArray?) throws {
+        let op = "quantized linear"
+        guard x.rank >= 1, x.shape[x.rank - 1] == k else {
+            throw TensorError.shapeMismatch(op: op, lhs: x.shape, rhs: [k], detail: "the last axis must have \(k) features")
+        }
+        self.x = try x.to(.float32).contiguous()
+        m = k == 0 ? 0 : self.x.count / k
+        self.bias = try biasValues(bias, n, op: op)
+        out = try NDArray(shape: Array(x.shape.dropLast()) + [n], dtype: .float32)
+        try out.makeUnique()
     }
-    let c = try x.to(.float32).contiguous()
-    return (c, k == 0 ? 0 : c.count / k)
+
+    var biasPointer: UnsafePointer<Float>? { bias.map { UnsafePointer($0.pointer(as: Float.self)) } }
 }
 
 /// Runs `body(n0, n1)` over 16-column blocks of `0..<n` on the runtime's threads.
@@ -268,12 +280,10 @@ private func biasValues(_ bias: NDArray?, _ n: Int, op: String) throws -> NDArra
 public func dynamicQuantizedLinear(_ x: NDArray, _ w: Int8ChannelWeights, bias: NDArray?, reduceRange: Bool = true,
                                    path: IntegerPath = IntegerKernels.path) throws -> NDArray {
     let (n, k) = (w.outFeatures, w.inFeatures)
-    let (xs, m) = try rows(x, k, op: "quantized linear")
-    let b = try biasValues(bias, n, op: "quantized linear")
-    var out = try NDArray(shape: Array(x.shape.dropLast()) + [n], dtype: .float32)
-    try out.makeUnique()
+    let o = try LinearOperands(x, k: k, n: n, bias: bias)
+    let m = o.m, out = o.out
     guard m > 0, n > 0 else { return out }
-    let src = xs.pointer(as: Float.self)
+    let src = o.x.pointer(as: Float.self)
     var lo: Float = 0, hi: Float = 0
     let finite = m * k == 0 || koan_q_range(src, m * k, &lo, &hi) != 0
     guard finite else {
@@ -287,7 +297,7 @@ public func dynamicQuantizedLinear(_ x: NDArray, _ w: Int8ChannelWeights, bias: 
     let inv = 1 / q.scale
     for i in 0..<m { koan_q_quantize_u8(src + i * k, k, inv, q.zeroPoint, q.qmax, ap + i * lda) }
     let yp = out.pointer(as: Float.self), wp = w.packed.pointer(as: Int8.self), sp = w.scales.pointer(as: Float.self)
-    let bp: UnsafePointer<Float>? = b.map { UnsafePointer($0.pointer(as: Float.self)) }
+    let bp = o.biasPointer
     w.columnSums.withUnsafeBufferPointer { cs in
         overColumns(n, work: m * k) { n0, n1 in
             koan_q_linear_u8s8(path.rawValue, Int32(m), Int32(n), Int32(k), ap, Int32(lda), q.zeroPoint, q.scale,
@@ -301,13 +311,11 @@ public func dynamicQuantizedLinear(_ x: NDArray, _ w: Int8ChannelWeights, bias: 
 public func weightOnlyLinear(_ x: NDArray, _ w: WeightOnlyWeights, bias: NDArray?,
                              path: IntegerPath = IntegerKernels.path) throws -> NDArray {
     let (n, k) = (w.outFeatures, w.inFeatures)
-    let (xs, m) = try rows(x, k, op: "quantized linear")
-    let b = try biasValues(bias, n, op: "quantized linear")
-    var out = try NDArray(shape: Array(x.shape.dropLast()) + [n], dtype: .float32)
-    try out.makeUnique()
+    let o = try LinearOperands(x, k: k, n: n, bias: bias)
+    let m = o.m, out = o.out
     guard m > 0, n > 0 else { return out }
-    let xp = xs.pointer(as: Float.self), yp = out.pointer(as: Float.self), sp = w.scales.pointer(as: Float.self)
-    let bp: UnsafePointer<Float>? = b.map { UnsafePointer($0.pointer(as: Float.self)) }
+    let xp = o.x.pointer(as: Float.self), yp = out.pointer(as: Float.self), sp = w.scales.pointer(as: Float.self)
+    let bp = o.biasPointer
     let wp = w.values.pointer(as: Int8.self)
     overColumns(n, work: m * k) { n0, n1 in
         switch w.format {

@@ -45,12 +45,14 @@ final class CompressGoldenTests: XCTestCase {
             for path in IntegerPath.supported {
                 let y = try dynamicQuantizedLinear(x, q, bias: l.bias?.value.data, path: path)
                 XCTAssertEqual(y.shape, expected.shape)
-                // Within one quantum of the output (x_scale · w_scale[j]) — in practice ≤ 1 ulp.
+                // Within one quantum of the output (x_scale · w_scale[j]), the bound.
                 let n = w.shape[0], quanta = q.scales.doubles().map { $0 * Double(a.scale) }
                 var worst = 0.0
                 for (i, (u, v)) in zip(y.doubles(), expected.doubles()).enumerated() { worst = max(worst, abs(u - v) / quanta[i % n]) }
                 print("\(name) on \(path): at most \(worst) quanta from torch")
                 XCTAssertLessThanOrEqual(worst, 1, "\(name) on \(path): \(worst) quanta off")
+                // And in fact bit for bit: the same integers and fbgemm's fused epilogue.
+                XCTAssertEqual(y.doubles(), expected.doubles(), "\(name) on \(path): not bitwise equal to torch")
             }
             let viaLayer = try noGrad { try l(Tensor(x)) }
             XCTAssertLessThan(zip(viaLayer.data.doubles(), expected.doubles()).map { abs($0 - $1) }.max()!, 1e-5, name)

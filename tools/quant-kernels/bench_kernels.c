@@ -1,5 +1,5 @@
 // Single-thread throughput of CQuantKernels per path, with OpenBLAS fp32 for reference.
-//   clang -O2 -I Sources/CQuantKernels/include Sources/CQuantKernels/*.c \
+//   clang -O2 -I /usr/include/x86_64-linux-gnu/openblas-pthread -I Sources/CQuantKernels/include Sources/CQuantKernels/*.c \
 //         tools/quant-kernels/bench_kernels.c -lopenblas -lm -o /tmp/qbench
 //   OPENBLAS_NUM_THREADS=1 /tmp/qbench [--quick]
 // linear_u8s8: GOP/s = 2*m*n*k / time (activations 0..127 so every path is exact).
@@ -13,31 +13,12 @@
 #include <time.h>
 #include "koan_quant.h"
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-static uint32_t rs = 12345;
-static uint32_t rnd(void) { rs = rs * 1664525u + 1013904223u; return rs >> 8; }
+#include "bench_timing.h"
+
 static float rndf(void) { return (float)(rnd() & 0xFFFF) / 32768.0f - 1.0f; }
 
 static double min_time = 0.15;
-
-// Seconds per call: best of 3 batches, each repeating the call for >= min_time.
-#define TIME_IT(result, stmt)                                                                \
-    do {                                                                                     \
-        stmt;                                                                                \
-        double best = 1e30;                                                                  \
-        for (int rep_ = 0; rep_ < 3; rep_++) {                                               \
-            int it_ = 0;                                                                     \
-            double t0_ = now(), t1_;                                                         \
-            do { stmt; it_++; t1_ = now(); } while (t1_ - t0_ < min_time);                   \
-            double per_ = (t1_ - t0_) / it_;                                                 \
-            if (per_ < best) best = per_;                                                    \
-        }                                                                                    \
-        result = best;                                                                       \
-    } while (0)
+#define TIME_IT(result, stmt) TIME_IT_FOR(result, min_time, stmt)
 
 static void bench_u8s8(int m, int n, int k) {
     uint8_t *a = malloc((size_t)m * k);

@@ -16,28 +16,9 @@
 #include <time.h>
 #include "koan_quant.h"
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-static uint32_t rs = 12345;
-static uint32_t rnd(void) { rs = rs * 1664525u + 1013904223u; return rs >> 8; }
+#include "bench_timing.h"
 
-// Seconds per call: best of 3 batches of >= 0.2 s each, after one warm-up call.
-#define TIME_IT(result, stmt)                                                                \
-    do {                                                                                     \
-        stmt;                                                                                \
-        double best = 1e30;                                                                  \
-        for (int rep_ = 0; rep_ < 3; rep_++) {                                               \
-            int it_ = 0;                                                                     \
-            double t0_ = now(), t1_;                                                         \
-            do { stmt; it_++; t1_ = now(); } while (t1_ - t0_ < 0.2);                        \
-            double per_ = (t1_ - t0_) / it_;                                                 \
-            if (per_ < best) best = per_;                                                    \
-        }                                                                                    \
-        result = best;                                                                       \
-    } while (0)
+#define TIME_IT(result, stmt) TIME_IT_FOR(result, 0.2, stmt)
 
 #define CHECK(call)                                                                          \
     do {                                                                                     \
