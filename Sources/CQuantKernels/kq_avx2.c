@@ -131,7 +131,8 @@ KQ_AI KQ_T2 void kq_u8s8_store_half(const int MR, const __m256i *acc /* [MR][2] 
 
 // MR rows (1..4) x one 16-channel block, all k; `wide` (a constant at each call) for
 // activations that may exceed 127.
-KQ_AI KQ_T2 void kq_u8s8_tile_avx2(const int MR, const int wide, int kq, const uint8_t *a, size_t lda,
+KQ_AI KQ_T2 void kq_u8s8_tile_avx2(const int MR, const int wide, int kq, const uint8_t *a,
+                                    size_t lda,
                                     const int8_t *bp, int j0, int jlo, int jhi, int32_t zp,
                                     float a_scale, const int32_t *col_sums,
                                     const float *w_scales, const float *bias, float *y,
@@ -245,45 +246,39 @@ KQ_AI KQ_T2 void kq_w8_tile_avx2(const int RM, const int RJ, int k, const float 
     }
 }
 
+// One tile of rm x rj, with the accumulators in registers for each (rm, rj) pair.
+KQ_AI KQ_T2 void kq_w8_dispatch_avx2(int rm, int rj, int k,
+        const float *xi, size_t ldx, const int8_t *wj, const float *scales,
+        const float *bias, float *yi, size_t ldy, int j) {
+#define KQ_W8(RM_, RJ_) \
+    kq_w8_tile_avx2(RM_, RJ_, k, xi, (size_t)ldx, wj, scales, bias, yi, (size_t)ldy, j)
+    switch (rm * 16 + rj) {
+    case 0x18: KQ_W8(1, 8); break;
+    case 0x17: KQ_W8(1, 7); break;
+    case 0x16: KQ_W8(1, 6); break;
+    case 0x15: KQ_W8(1, 5); break;
+    case 0x14: KQ_W8(1, 4); break;
+    case 0x13: KQ_W8(1, 3); break;
+    case 0x12: KQ_W8(1, 2); break;
+    case 0x11: KQ_W8(1, 1); break;
+    case 0x24: KQ_W8(2, 4); break;
+    case 0x23: KQ_W8(2, 3); break;
+    case 0x22: KQ_W8(2, 2); break;
+    case 0x21: KQ_W8(2, 1); break;
+    case 0x32: KQ_W8(3, 2); break;
+    case 0x31: KQ_W8(3, 1); break;
+    case 0x42: KQ_W8(4, 2); break;
+    default: KQ_W8(4, 1); break;
+    }
+#undef KQ_W8
+}
+
+#define KQ_RJ_W8_AVX2(rm) (rm == 1 ? 8 : rm == 2 ? 4 : 2)   // channels per tile for rm rows
 KQ_T2 void kq_linear_w8_avx2(KQ_LINEAR_W8_ARGS) {
     (void)n;
-    // Channel slabs of ~KQ_WSLAB_BYTES are read from memory once and reused (from L2) by
-    // every group of 4 rows; with m == 1 this is a plain pass over the weights.
-    int slab = k > 0 ? KQ_WSLAB_BYTES / k : n1 - n0;
-    slab = slab < 8 ? 8 : (slab / 8) * 8;
-    for (int js = n0; js < n1; js += slab) {
-        const int je = js + slab < n1 ? js + slab : n1;
-        for (int i = 0; i < m; i += 4) {
-            const int rm = m - i >= 4 ? 4 : m - i;
-            const int RJ = rm == 1 ? 8 : rm == 2 ? 4 : 2;
-            const float *xi = x + (size_t)i * ldx;
-            float *yi = y + (size_t)i * ldy;
-            for (int j = js; j < je; j += RJ) {
-                const int rj = je - j < RJ ? je - j : RJ;
-                const int8_t *wj = w + (size_t)j * k;
-#define KQ_W8(RM_, RJ_) kq_w8_tile_avx2(RM_, RJ_, k, xi, (size_t)ldx, wj, scales, bias, yi, (size_t)ldy, j)
-                switch (rm * 16 + rj) {
-                case 0x18: KQ_W8(1, 8); break;
-                case 0x17: KQ_W8(1, 7); break;
-                case 0x16: KQ_W8(1, 6); break;
-                case 0x15: KQ_W8(1, 5); break;
-                case 0x14: KQ_W8(1, 4); break;
-                case 0x13: KQ_W8(1, 3); break;
-                case 0x12: KQ_W8(1, 2); break;
-                case 0x11: KQ_W8(1, 1); break;
-                case 0x24: KQ_W8(2, 4); break;
-                case 0x23: KQ_W8(2, 3); break;
-                case 0x22: KQ_W8(2, 2); break;
-                case 0x21: KQ_W8(2, 1); break;
-                case 0x32: KQ_W8(3, 2); break;
-                case 0x31: KQ_W8(3, 1); break;
-                case 0x42: KQ_W8(4, 2); break;
-                default: KQ_W8(4, 1); break;
-                }
-#undef KQ_W8
-            }
-        }
-    }
+    KQ_WEIGHT_ONLY_LOOP((size_t)k, 8, KQ_RJ_W8_AVX2,
+                        kq_w8_dispatch_avx2(rm, rj, k, xi, (size_t)ldx,
+                            w + (size_t)j * k, scales, bias, yi, (size_t)ldy, j));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -340,38 +335,32 @@ KQ_AI KQ_T2 void kq_w4_tile_avx2(const int RM, const int RJ, int k, int group,
         }
 }
 
+// One tile of rm x rj, with the accumulators in registers for each (rm, rj) pair.
+KQ_AI KQ_T2 void kq_w4_dispatch_avx2(int rm, int rj, int k, int group,
+        const float *xi, size_t ldx, const uint8_t *wj, const float *sj,
+        const float *bias, float *yi, size_t ldy, int j) {
+#define KQ_W4(RM_, RJ_) \
+    kq_w4_tile_avx2(RM_, RJ_, k, group, xi, (size_t)ldx, wj, sj, bias, yi, (size_t)ldy, j)
+    switch (rm * 16 + rj) {
+    case 0x14: KQ_W4(1, 4); break;
+    case 0x13: KQ_W4(1, 3); break;
+    case 0x12: KQ_W4(1, 2); break;
+    case 0x11: KQ_W4(1, 1); break;
+    case 0x22: KQ_W4(2, 2); break;
+    case 0x21: KQ_W4(2, 1); break;
+    case 0x31: KQ_W4(3, 1); break;
+    default: KQ_W4(4, 1); break;
+    }
+#undef KQ_W4
+}
+
+#define KQ_RJ_W4_AVX2(rm) (rm == 1 ? 4 : rm == 2 ? 2 : 1)   // channels per tile for rm rows
 KQ_T2 void kq_linear_w4_avx2(KQ_LINEAR_W4_ARGS) {
     (void)n;
-    const size_t rowb = (size_t)k / 2;
-    const int ngroups = k / group;
-    int slab = rowb > 0 ? (int)(KQ_WSLAB_BYTES / rowb) : n1 - n0;
-    slab = slab < 4 ? 4 : (slab / 4) * 4;
-    for (int js = n0; js < n1; js += slab) {
-        const int je = js + slab < n1 ? js + slab : n1;
-        for (int i = 0; i < m; i += 4) {
-            const int rm = m - i >= 4 ? 4 : m - i;
-            const int RJ = rm == 1 ? 4 : rm == 2 ? 2 : 1;
-            const float *xi = x + (size_t)i * ldx;
-            float *yi = y + (size_t)i * ldy;
-            for (int j = js; j < je; j += RJ) {
-                const int rj = je - j < RJ ? je - j : RJ;
-                const uint8_t *wj = w + (size_t)j * rowb;
-                const float *sj = scales + (size_t)j * ngroups;
-#define KQ_W4(RM_, RJ_) kq_w4_tile_avx2(RM_, RJ_, k, group, xi, (size_t)ldx, wj, sj, bias, yi, (size_t)ldy, j)
-                switch (rm * 16 + rj) {
-                case 0x14: KQ_W4(1, 4); break;
-                case 0x13: KQ_W4(1, 3); break;
-                case 0x12: KQ_W4(1, 2); break;
-                case 0x11: KQ_W4(1, 1); break;
-                case 0x22: KQ_W4(2, 2); break;
-                case 0x21: KQ_W4(2, 1); break;
-                case 0x31: KQ_W4(3, 1); break;
-                default: KQ_W4(4, 1); break;
-                }
-#undef KQ_W4
-            }
-        }
-    }
+    KQ_WEIGHT_ONLY_LOOP((size_t)k / 2, 4, KQ_RJ_W4_AVX2,
+                        kq_w4_dispatch_avx2(rm, rj, k, group, xi, (size_t)ldx,
+                            w + (size_t)j * (k / 2), scales + (size_t)j * (k / group),
+                            bias, yi, (size_t)ldy, j));
 }
 
 #else

@@ -171,47 +171,43 @@ KQ_AI KQ_T5 void kq_w8_tile_512(const int RM, const int RJ, int k, const float *
         }
 }
 
+// One tile of rm x rj, with the accumulators in registers for each (rm, rj) pair.
+KQ_AI KQ_T5 void kq_w8_dispatch_avx512(int rm, int rj, int k,
+        const float *xi, size_t ldx, const int8_t *wj, const float *scales,
+        const float *bias, float *yi, size_t ldy, int j) {
+#define KQ_W8(RM_, RJ_) \
+    kq_w8_tile_512(RM_, RJ_, k, xi, (size_t)ldx, wj, scales, bias, yi, (size_t)ldy, j)
+    switch (rm * 16 + rj) {
+    case 0x18: KQ_W8(1, 8); break;
+    case 0x17: KQ_W8(1, 7); break;
+    case 0x16: KQ_W8(1, 6); break;
+    case 0x15: KQ_W8(1, 5); break;
+    case 0x14: KQ_W8(1, 4); break;
+    case 0x13: KQ_W8(1, 3); break;
+    case 0x12: KQ_W8(1, 2); break;
+    case 0x11: KQ_W8(1, 1); break;
+    case 0x24: KQ_W8(2, 4); break;
+    case 0x23: KQ_W8(2, 3); break;
+    case 0x22: KQ_W8(2, 2); break;
+    case 0x21: KQ_W8(2, 1); break;
+    case 0x34: KQ_W8(3, 4); break;
+    case 0x33: KQ_W8(3, 3); break;
+    case 0x32: KQ_W8(3, 2); break;
+    case 0x31: KQ_W8(3, 1); break;
+    case 0x44: KQ_W8(4, 4); break;
+    case 0x43: KQ_W8(4, 3); break;
+    case 0x42: KQ_W8(4, 2); break;
+    default: KQ_W8(4, 1); break;
+    }
+#undef KQ_W8
+}
+
+#define KQ_RJ_W8_512(rm) (rm == 1 ? 8 : 4)   // channels per tile for rm rows
 KQ_T5 void kq_linear_w8_avx512(KQ_LINEAR_W8_ARGS) {
     (void)n;
-    int slab = k > 0 ? KQ_WSLAB_BYTES / k : n1 - n0;
-    slab = slab < 8 ? 8 : (slab / 8) * 8;
-    for (int js = n0; js < n1; js += slab) {
-        const int je = js + slab < n1 ? js + slab : n1;
-        for (int i = 0; i < m; i += 4) {
-            const int rm = m - i >= 4 ? 4 : m - i;
-            const int RJ = rm == 1 ? 8 : 4;
-            const float *xi = x + (size_t)i * ldx;
-            float *yi = y + (size_t)i * ldy;
-            for (int j = js; j < je; j += RJ) {
-                const int rj = je - j < RJ ? je - j : RJ;
-                const int8_t *wj = w + (size_t)j * k;
-#define KQ_W8(RM_, RJ_) kq_w8_tile_512(RM_, RJ_, k, xi, (size_t)ldx, wj, scales, bias, yi, (size_t)ldy, j)
-                switch (rm * 16 + rj) {
-                case 0x18: KQ_W8(1, 8); break;
-                case 0x17: KQ_W8(1, 7); break;
-                case 0x16: KQ_W8(1, 6); break;
-                case 0x15: KQ_W8(1, 5); break;
-                case 0x14: KQ_W8(1, 4); break;
-                case 0x13: KQ_W8(1, 3); break;
-                case 0x12: KQ_W8(1, 2); break;
-                case 0x11: KQ_W8(1, 1); break;
-                case 0x24: KQ_W8(2, 4); break;
-                case 0x23: KQ_W8(2, 3); break;
-                case 0x22: KQ_W8(2, 2); break;
-                case 0x21: KQ_W8(2, 1); break;
-                case 0x34: KQ_W8(3, 4); break;
-                case 0x33: KQ_W8(3, 3); break;
-                case 0x32: KQ_W8(3, 2); break;
-                case 0x31: KQ_W8(3, 1); break;
-                case 0x44: KQ_W8(4, 4); break;
-                case 0x43: KQ_W8(4, 3); break;
-                case 0x42: KQ_W8(4, 2); break;
-                default: KQ_W8(4, 1); break;
-                }
-#undef KQ_W8
-            }
-        }
-    }
+    KQ_WEIGHT_ONLY_LOOP((size_t)k, 8, KQ_RJ_W8_512,
+                        kq_w8_dispatch_avx512(rm, rj, k, xi, (size_t)ldx,
+                            w + (size_t)j * k, scales, bias, yi, (size_t)ldy, j));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -269,46 +265,40 @@ KQ_AI KQ_T5 void kq_w4_tile_512(const int RM, const int RJ, int k, int group, co
         }
 }
 
+// One tile of rm x rj, with the accumulators in registers for each (rm, rj) pair.
+KQ_AI KQ_T5 void kq_w4_dispatch_avx512(int rm, int rj, int k, int group,
+        const float *xi, size_t ldx, const uint8_t *wj, const float *sj,
+        const float *bias, float *yi, size_t ldy, int j) {
+#define KQ_W4(RM_, RJ_) \
+    kq_w4_tile_512(RM_, RJ_, k, group, xi, (size_t)ldx, wj, sj, bias, yi, (size_t)ldy, j)
+    switch (rm * 16 + rj) {
+    case 0x18: KQ_W4(1, 8); break;
+    case 0x17: KQ_W4(1, 7); break;
+    case 0x16: KQ_W4(1, 6); break;
+    case 0x15: KQ_W4(1, 5); break;
+    case 0x14: KQ_W4(1, 4); break;
+    case 0x13: KQ_W4(1, 3); break;
+    case 0x12: KQ_W4(1, 2); break;
+    case 0x11: KQ_W4(1, 1); break;
+    case 0x24: KQ_W4(2, 4); break;
+    case 0x23: KQ_W4(2, 3); break;
+    case 0x22: KQ_W4(2, 2); break;
+    case 0x21: KQ_W4(2, 1); break;
+    case 0x32: KQ_W4(3, 2); break;
+    case 0x31: KQ_W4(3, 1); break;
+    case 0x42: KQ_W4(4, 2); break;
+    default: KQ_W4(4, 1); break;
+    }
+#undef KQ_W4
+}
+
+#define KQ_RJ_W4_512(rm) (rm == 1 ? 8 : rm == 2 ? 4 : 2)   // channels per tile for rm rows
 KQ_T5 void kq_linear_w4_avx512(KQ_LINEAR_W4_ARGS) {
     (void)n;
-    const size_t rowb = (size_t)k / 2;
-    const int ngroups = k / group;
-    int slab = rowb > 0 ? (int)(KQ_WSLAB_BYTES / rowb) : n1 - n0;
-    slab = slab < 8 ? 8 : (slab / 8) * 8;
-    for (int js = n0; js < n1; js += slab) {
-        const int je = js + slab < n1 ? js + slab : n1;
-        for (int i = 0; i < m; i += 4) {
-            const int rm = m - i >= 4 ? 4 : m - i;
-            const int RJ = rm == 1 ? 8 : rm == 2 ? 4 : 2;
-            const float *xi = x + (size_t)i * ldx;
-            float *yi = y + (size_t)i * ldy;
-            for (int j = js; j < je; j += RJ) {
-                const int rj = je - j < RJ ? je - j : RJ;
-                const uint8_t *wj = w + (size_t)j * rowb;
-                const float *sj = scales + (size_t)j * ngroups;
-#define KQ_W4(RM_, RJ_) kq_w4_tile_512(RM_, RJ_, k, group, xi, (size_t)ldx, wj, sj, bias, yi, (size_t)ldy, j)
-                switch (rm * 16 + rj) {
-                case 0x18: KQ_W4(1, 8); break;
-                case 0x17: KQ_W4(1, 7); break;
-                case 0x16: KQ_W4(1, 6); break;
-                case 0x15: KQ_W4(1, 5); break;
-                case 0x14: KQ_W4(1, 4); break;
-                case 0x13: KQ_W4(1, 3); break;
-                case 0x12: KQ_W4(1, 2); break;
-                case 0x11: KQ_W4(1, 1); break;
-                case 0x24: KQ_W4(2, 4); break;
-                case 0x23: KQ_W4(2, 3); break;
-                case 0x22: KQ_W4(2, 2); break;
-                case 0x21: KQ_W4(2, 1); break;
-                case 0x32: KQ_W4(3, 2); break;
-                case 0x31: KQ_W4(3, 1); break;
-                case 0x42: KQ_W4(4, 2); break;
-                default: KQ_W4(4, 1); break;
-                }
-#undef KQ_W4
-            }
-        }
-    }
+    KQ_WEIGHT_ONLY_LOOP((size_t)k / 2, 8, KQ_RJ_W4_512,
+                        kq_w4_dispatch_avx512(rm, rj, k, group, xi, (size_t)ldx,
+                            w + (size_t)j * (k / 2), scales + (size_t)j * (k / group),
+                            bias, yi, (size_t)ldy, j));
 }
 
 #else

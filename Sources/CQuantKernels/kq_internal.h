@@ -81,4 +81,29 @@ static inline size_t kq_block_bytes(int k) { return (size_t)kq_kquads(k) * 64; }
 // weight bytes is reused (from L2) by every group of rows before moving on.
 #define KQ_WSLAB_BYTES (128 * 1024)
 
+// The loop every vector weight-only kernel shares: channel slabs of about KQ_WSLAB_BYTES
+// (ROW_BYTES per channel, a multiple of ALIGN channels) read from memory once and reused
+// from L2 by every group of 4 rows; within a slab, tiles of rm rows (<= 4) x rj channels
+// (<= RJ_OF(rm)). TILE is a statement that may use rm, rj, xi, yi and j (the first channel);
+// the enclosing function has the KQ_LINEAR_W8_ARGS/W4_ARGS names m, x, ldx, y, ldy, n0, n1.
+#define KQ_WEIGHT_ONLY_LOOP(ROW_BYTES, ALIGN, RJ_OF, TILE)                                  \
+    do {                                                                                     \
+        const size_t rowb_ = (ROW_BYTES);                                                    \
+        int slab_ = rowb_ > 0 ? (int)(KQ_WSLAB_BYTES / rowb_) : n1 - n0;                     \
+        slab_ = slab_ < (ALIGN) ? (ALIGN) : (slab_ / (ALIGN)) * (ALIGN);                     \
+        for (int js_ = n0; js_ < n1; js_ += slab_) {                                         \
+            const int je_ = js_ + slab_ < n1 ? js_ + slab_ : n1;                             \
+            for (int i_ = 0; i_ < m; i_ += 4) {                                              \
+                const int rm = m - i_ >= 4 ? 4 : m - i_;                                     \
+                const int rjmax_ = RJ_OF(rm);                                                \
+                const float *xi = x + (size_t)i_ * ldx;                                      \
+                float *yi = y + (size_t)i_ * ldy;                                            \
+                for (int j = js_; j < je_; j += rjmax_) {                                    \
+                    const int rj = je_ - j < rjmax_ ? je_ - j : rjmax_;                      \
+                    TILE;                                                                    \
+                }                                                                            \
+            }                                                                                \
+        }                                                                                    \
+    } while (0)
+
 #endif
