@@ -7,7 +7,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
 # Running needs these and nothing else (no Python, no browser).
-RUN_APT := libzmq3-dev libopenblas-dev zlib1g-dev librsvg2-2 pkg-config
+RUN_APT := libzmq3-dev libopenblas-dev zlib1g-dev libsqlite3-dev librsvg2-2 pkg-config
 # Testing adds the browser for the JupyterLab test and venv support for Debian's python3.
 TEST_APT := chromium chromium-driver python3-venv
 # The interpreter that creates the project's environment; every Python call after that

@@ -26,6 +26,12 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // The system SQLite: a search study's storage, in Optuna's RDB schema (KoanSearch).
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
         .systemLibrary(
             name: "CZlib",
             pkgConfig: "zlib",
@@ -45,6 +51,8 @@ let package = Package(
         .target(name: "KoanTokenizers", dependencies: ["KoanTensor", "KoanJSON"], swiftSettings: optimizedInDebug),
         .target(name: "KoanTrain", dependencies: ["KoanAutograd", "KoanTensor", "KoanNN", "KoanData"], swiftSettings: optimizedInDebug),
         .target(name: "KoanMetrics", dependencies: ["KoanMarkup"]),
+        // Hyperparameter search: spaces, samplers (TPE as Optuna's), pruners, studies in SQLite.
+        .target(name: "KoanSearch", dependencies: ["KoanJSON", "CSQLite"]),
         .target(name: "KoanFineTune", dependencies: ["KoanNN", "KoanData", "KoanTrain", "KoanTokenizers", "KoanTensor", "KoanJSON", "KoanAutograd"],
                 swiftSettings: optimizedInDebug),
         // librsvg and cairo are opened on the first PNG (RenderLibrary.swift), not linked:
@@ -75,7 +83,7 @@ let package = Package(
         .target(
             name: "KoanLibrary",
             dependencies: ["KoanLang", "KoanTensor", "KoanAutograd", "KoanMetrics", "KoanPlot", "KoanNN", "KoanData",
-                           "KoanTrain", "KoanMarkup", "KoanTokenizers", "KoanFineTune", "KoanJSON"]
+                           "KoanTrain", "KoanMarkup", "KoanTokenizers", "KoanFineTune", "KoanJSON", "KoanSearch"]
         ),
         .executableTarget(
             name: "koan",
@@ -101,6 +109,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "KoanCompressTests", dependencies: ["KoanNN", "KoanTrain", "KoanData", "KoanTensor", "KoanAutograd", "KoanTestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "KoanSearchTests", dependencies: ["KoanSearch", "KoanJSON", "KoanTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KoanTrainTests", dependencies: ["KoanTrain"], resources: [.copy("Fixtures")]),
     ]
 )

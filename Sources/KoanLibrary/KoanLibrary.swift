@@ -24,5 +24,6 @@ public struct KoanLibrary: LanguageExtension {
         registerFineTuningFunctions(r)
         registerCompressionFunctions(r)
         registerCompareFunctions(r)
+        registerSearchFunctions(r)
     }
 }

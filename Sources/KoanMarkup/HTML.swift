@@ -18,3 +18,14 @@ public func htmlEscaped(_ s: String) -> String {
     }
     return out
 }
+
+/// A header row and body rows as an HTML table, every cell escaped (compression tables,
+/// a study's trials).
+///
+///     htmlTable([["model", "bytes"], ["q", "11,328"]])   // "<table><thead><tr><th>model</th>..."
+public func htmlTable(_ rows: [[String]]) -> String {
+    guard let header = rows.first else { return "<table></table>" }
+    var html = "<table><thead><tr>" + header.map { "<th>\(htmlEscaped($0))</th>" }.joined() + "</tr></thead><tbody>"
+    for r in rows.dropFirst() { html += "<tr>" + r.map { "<td>\(htmlEscaped($0))</td>" }.joined() + "</tr>" }
+    return html + "</tbody></table>"
+}

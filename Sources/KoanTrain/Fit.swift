@@ -12,12 +12,15 @@ import KoanTensor
 /// updates the trainable parameters. `isCancelled` is checked before every batch: an
 /// interrupt leaves the weights and optimizer state of the last finished step and the run
 /// `.interrupted(step:)`, ready for `resume`. A non-finite loss stops the run before that
-/// update is applied. `observer` receives progress after every step.
+/// update is applied. `observer` receives progress after every step. `epochEnd` sees each
+/// epoch's record (with its validation loss) and returns true to stop the run there as
+/// `.pruned(epoch:)`: a hyperparameter search's pruner.
 ///
 ///     let run = try fit(mlp, on: train, optimizer: try AdamW(lr: 1e-3),
 ///                       options: FitOptions(epochs: 20, batchSize: 64, validation: test))
 public func fit(_ model: Module, on data: Dataset, optimizer: any Optimizer, options: FitOptions, distillation: Distillation? = nil,
-                observer: ((FitProgress) -> Void)? = nil, isCancelled: @escaping () -> Bool = { false }) throws -> Run {
+                observer: ((FitProgress) -> Void)? = nil, epochEnd: ((EpochRecord) throws -> Bool)? = nil,
+                isCancelled: @escaping () -> Bool = { false }) throws -> Run {
     try options.validate()
     guard data.count > 0 else { throw TrainError.emptyDataset(data.name) }
     if let v = options.validation, v.count == 0 { throw TrainError.emptyDataset(v.name) }
@@ -27,7 +30,7 @@ public func fit(_ model: Module, on data: Dataset, optimizer: any Optimizer, opt
     }
     if let d = distillation, d.teacher === model { throw TrainError.invalidOption(name: "teacher", reason: "the teacher must be another model than the student") }
     let run = try Run(model: model, optimizer: optimizer, data: data, options: options, distillation: distillation)
-    try Trainer(run: run, observer: observer, isCancelled: isCancelled).train()
+    try Trainer(run: run, observer: observer, epochEnd: epochEnd, isCancelled: isCancelled).train()
     return run
 }
 
@@ -35,12 +38,13 @@ public func fit(_ model: Module, on data: Dataset, optimizer: any Optimizer, opt
 /// schedule position and batch order, appending to its history.
 ///
 ///     try resume(run)          // after .interrupted(step: 120)
-public func resume(_ run: Run, observer: ((FitProgress) -> Void)? = nil, isCancelled: @escaping () -> Bool = { false }) throws {
+public func resume(_ run: Run, observer: ((FitProgress) -> Void)? = nil, epochEnd: ((EpochRecord) throws -> Bool)? = nil,
+                   isCancelled: @escaping () -> Bool = { false }) throws {
     guard run.canResume else {
         throw TrainError.cannotResume("this run cannot resume: it \(run.stopReason == .completed ? "completed" : "stopped (\(run.stopReason))"); call fit again to train more")
     }
     run.stopReason = .running
-    try Trainer(run: run, observer: observer, isCancelled: isCancelled).train()
+    try Trainer(run: run, observer: observer, epochEnd: epochEnd, isCancelled: isCancelled).train()
 }
 
 /// Sets the trainability of the gradual-unfreezing groups for `epoch`: the first
@@ -79,6 +83,7 @@ func monotonicSeconds() -> Double {
 struct Trainer {
     let run: Run
     let observer: ((FitProgress) -> Void)?
+    let epochEnd: ((EpochRecord) throws -> Bool)?
     let isCancelled: () -> Bool
     let lossFn: LossFunction
     /// The loss resolved against the validation data (checked before the first step).
@@ -91,9 +96,10 @@ struct Trainer {
     /// gradual unfreezing).
     var trainable: [(path: String, parameter: Parameter)] { run.model.parameterSlots.filter { $0.parameter.isTrainable } }
 
-    init(run: Run, observer: ((FitProgress) -> Void)?, isCancelled: @escaping () -> Bool) throws {
+    init(run: Run, observer: ((FitProgress) -> Void)?, epochEnd: ((EpochRecord) throws -> Bool)?, isCancelled: @escaping () -> Bool) throws {
         self.run = run
         self.observer = observer
+        self.epochEnd = epochEnd
         self.isCancelled = isCancelled
         lossFn = try LossFunction(run.options.loss, for: run.data)
         validationLoss = try run.options.validation.map { try LossFunction(run.options.loss, for: $0) }
@@ -284,6 +290,9 @@ struct Trainer {
         if let early = run.options.earlyStopping, run.epochsWithoutImprovement >= early.patience {
             if early.restoreBest, let best = run.bestWeights { try best.restore(into: run.model) }
             run.stopReason = .earlyStopping(epoch: epoch, best: run.bestEpoch ?? epoch)
+        }
+        if run.stopReason == .running, let epochEnd, try epochEnd(record) {
+            run.stopReason = .pruned(epoch: epoch)
         }
         if let policy = run.options.checkpoint, epoch % policy.every == 0, run.stopReason == .running {
             try writeCheckpoint(run, policy: policy)

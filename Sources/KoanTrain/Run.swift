@@ -41,6 +41,8 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
     case interrupted(step: Int)
     /// The loss was NaN or infinite at `step` (that update was not applied).
     case nonFiniteLoss(step: Int)
+    /// A hyperparameter search's pruner stopped the run after `epoch`.
+    case pruned(epoch: Int)
 
     public var description: String {
         switch self {
@@ -49,6 +51,7 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
         case let .earlyStopping(epoch, best): "early stopping after epoch \(epoch) (best epoch \(best))"
         case let .interrupted(step): "interrupted at step \(step)"
         case let .nonFiniteLoss(step): "stopped: the loss is not finite at step \(step) (the update was not applied)"
+        case let .pruned(epoch): "pruned after epoch \(epoch)"
         }
     }
 }

@@ -76,13 +76,6 @@ final class SparsityTable: KoanObject {
     var richRepresentations: [String: MimeData] { ["text/html": .text(htmlTable(rows))] }
 }
 
-/// A header row and body rows as an HTML table.
-func htmlTable(_ rows: [[String]]) -> String {
-    var html = "<table><thead><tr>" + rows[0].map { "<th>\(htmlEscaped($0))</th>" }.joined() + "</tr></thead><tbody>"
-    for r in rows.dropFirst() { html += "<tr>" + r.map { "<td>\(htmlEscaped($0))</td>" }.joined() + "</tr>" }
-    return html + "</tbody></table>"
-}
-
 func registerCompressionFunctions(_ r: Registry) {
     r.function("quantize(_ model: Any, _ scheme: Quantization, layers: [String]? = nil) -> Module",
                "A quantized copy of the model (the original is unchanged): .int8 as PyTorch's quantize_dynamic with per-channel int8 weights and u8 activations quantized per batch, integer products on the CPU's best path (AVX-512 VNNI, AVX2 or portable); .int8(reduceRange: false) quantizes activations over 0...255 instead of 0...127 (more accurate, slower on AVX2); .int8WeightOnly and .int4(groupSize: 32) keep weights as integers and dequantise inside the product (for generation). layers: path prefixes of the Linear layers to quantize (default all). LoRA branches are merged in the copy.") { a, _ in

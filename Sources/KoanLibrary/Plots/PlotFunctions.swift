@@ -25,11 +25,18 @@ final class FigureObject: KoanObject {
     }
 }
 
+/// A value that has a chart of its own, drawn by `plot(x)`: a study's best-so-far history.
+protocol PlottableObject: KoanObject {
+    func figure() throws -> Figure
+}
+
 func registerPlotFunctions(_ r: Registry) {
     r.function("plot(_ x: Any, _ y: Any? = nil, title: String? = nil, xLabel: String? = nil, yLabel: String? = nil, logY: Bool = false, facets: Bool = false) -> Figure",
-               "A line chart: plot(y), plot(x, y), or plot(history, [\"loss\", \"val_loss\"]) for columns of a dictionary of series; facets: one panel per series.") { a, _ in
+               "A line chart: plot(y), plot(x, y), or plot(history, [\"loss\", \"val_loss\"]) for columns of a dictionary of series; facets: one panel per series. plot(study) draws a search's trial values and best so far.") { a, _ in
         var figure: Figure
-        if case .dict(let d) = a[0] {
+        if case .object(let o as PlottableObject) = a[0], a[1].isNil {
+            figure = try o.figure()
+        } else if case .dict(let d) = a[0] {
             let keys = a[1].isNil ? d.keys : try a[1].elements()
             let columns = try keys.map { key -> (name: String, values: [Double]) in
                 guard let column = d[key] else { throw Fault(.key, "no series named \(key.debugDescription) to plot") }

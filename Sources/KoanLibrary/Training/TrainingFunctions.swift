@@ -6,6 +6,7 @@ import KoanMarkup
 import KoanMetrics
 import KoanNN
 import KoanTensor
+import KoanSearch
 import KoanTrain
 
 // Training from cells: `model.fit(...)` with its options as implicit members, the `Run` it
@@ -166,8 +167,8 @@ private func seedOption(_ v: Value) throws -> UInt64 { UInt64(bitPattern: Int64(
 
 func registerTrainingFunctions(_ r: Registry) {
     r.member(of: ModuleObject.self,
-             "fit(_ data: Dataset, epochs: Int? = nil, steps: Int? = nil, batchSize: Int = 32, optimizer: Any? = nil, schedule: Any? = nil, validation: Dataset? = nil, earlyStopping: Any? = nil, precision: Any? = nil, accumulate: Int = 1, clipNorm: Double? = nil, checkpoint: Any? = nil, seed: Int = 0, loss: Any? = nil, unfreeze: Any? = nil) -> Run",
-             "Trains the model with one live progress display; returns the Run (history, best epoch, stop reason). optimizer: .adamW(lr:weightDecay:) (default), .adam, .sgd or an optimizer object; schedule: .constant, .cosine(warmup:), .linear(warmup:), .step(every:gamma:), .exponential(gamma:); earlyStopping: .patience(n); precision: .float32, .bfloat16, .float16; checkpoint: .every(1, directory: \"ckpt\", keep: 3); unfreeze: .gradual(everyEpochs: 1) (BERT models: the head first, then one layer more from the top); .adamW(lr:, layerDecay: 0.9) decays the learning rate layer by layer. Text datasets are tokenised by the model's tokenizer. An interrupt stops after the current step; run.resume() continues.",
+             "fit(_ data: Dataset, epochs: Int? = nil, steps: Int? = nil, batchSize: Int = 32, optimizer: Any? = nil, schedule: Any? = nil, validation: Dataset? = nil, earlyStopping: Any? = nil, precision: Any? = nil, accumulate: Int = 1, clipNorm: Double? = nil, checkpoint: Any? = nil, seed: Int = 0, loss: Any? = nil, unfreeze: Any? = nil, trial: Trial? = nil) -> Run",
+             "Trains the model with one live progress display; returns the Run (history, best epoch, stop reason). optimizer: .adamW(lr:weightDecay:) (default), .adam, .sgd or an optimizer object; schedule: .constant, .cosine(warmup:), .linear(warmup:), .step(every:gamma:), .exponential(gamma:); earlyStopping: .patience(n); precision: .float32, .bfloat16, .float16; checkpoint: .every(1, directory: \"ckpt\", keep: 3); unfreeze: .gradual(everyEpochs: 1) (BERT models: the head first, then one layer more from the top); .adamW(lr:, layerDecay: 0.9) decays the learning rate layer by layer. Text datasets are tokenised by the model's tokenizer. An interrupt stops after the current step; run.resume() continues. trial: a search's trial (search(...) { trial in ... }): each epoch reports its validation loss (else the training loss) to the trial, and the search's pruner may stop the run there; inside a search the progress shows in the search's display.",
              .method { v, a, ctx in
         let model = try v.asModule()
         var options = FitOptions(epochs: a[1].isNil ? nil : try a[1].asInt(), steps: a[2].isNil ? nil : try a[2].asInt(),
@@ -184,10 +185,17 @@ func registerTrainingFunctions(_ r: Registry) {
         options.loss = try lossOption(a[13])
         options.unfreeze = try unfreezeOption(a[14], model: model)
         let data = try a[0].asDataset(for: model)
-        let live = FitDisplay(ctx.display)
+        let trial = a[15].isNil ? nil : try a[15].asTrial()
+        let observer: (FitProgress) -> Void
+        if let search = ctx.registry.state({ ActiveSearch() }).display {
+            observer = { search.fitProgress($0) }
+        } else {
+            let live = FitDisplay(ctx.display)
+            observer = { live.update($0) }
+        }
         let cancellation = ctx.cancellation
-        let run = try KoanTrain.fit(model, on: data, optimizer: optimizer, options: options,
-                                    observer: { live.update($0) }, isCancelled: { cancellation.isCancelled })
+        let run = try KoanTrain.fit(model, on: data, optimizer: optimizer, options: options, observer: observer,
+                                    epochEnd: trial.map(prunerHook), isCancelled: { cancellation.isCancelled })
         ctx.registry.state { FitTimes() }.record(model, run)
         return .object(RunObject(run))
     })
