@@ -136,6 +136,12 @@ public final class Registry {
                    doc: doc, implementation: implementation))
     }
 
+    /// Declares a library type that annotations may name (`func objective(_ trial: Trial)`)
+    /// when no qualified builtin (`Tensor.zeros`) has declared it already.
+    package func typeName(_ name: String) {
+        namespaces.insert(name)
+    }
+
     package func constant(_ signature: String, _ doc: String, _ value: Value) {
         let name = String(signature.prefix { $0 != ":" })
         constants[name] = Constant(name: name, signature: signature, doc: doc, value: value)

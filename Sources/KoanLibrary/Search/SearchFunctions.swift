@@ -199,6 +199,8 @@ private func trialValue(_ t: TrialRecord) -> Value {
 // MARK: Registrations
 
 func registerSearchFunctions(_ r: Registry) {
+    r.typeName("Study")
+    r.typeName("Trial")
     r.function("search(_ space: [String: Any], trials: Int, strategy: Any? = nil, pruner: Any? = nil, direction: Any? = nil, seed: Int = 0, storage: String? = nil, name: String? = nil, _ objective: (Trial) -> Double) -> Study",
                "Hyperparameter search: runs the objective once per trial (trial[\"lr\"] samples from the space: .uniform(low, high), .logUniform(low, high), .int(low, high), .choice([...])) until `trials` have finished, under one live display, and returns the Study. strategy: .tpe (default, as Optuna's TPESampler), .random, .grid; pruner: .median, .successiveHalving (with fit(..., trial: trial) or trial.report/shouldPrune); direction: .minimize (default) or .maximize; storage: \"sqlite:///studies.db\" keeps the trials in Optuna's schema (optuna.load_study reads them) and a study of the same name resumes. An interrupt keeps every finished trial.") { a, ctx in
         let space = try spaceOption(a[0])
@@ -247,11 +249,28 @@ func registerSearchFunctions(_ r: Registry) {
                "Opens a study kept in a storage (\"sqlite:///studies.db\"), written by Koan or by Optuna, to look at its trials; a trial left running is marked failed.") { a, _ in
         let storage = try searching { try SQLiteStorage(url: try a[1].asString()) }
         let study = try searching { () throws -> Study in
-            let s = try Study(name: try a[0].asString(), space: [], sampler: RandomSampler(seed: 0), storage: storage)
+            let name = try a[0].asString()
+            guard let direction = try storage.storedDirection(study: name) else {
+                throw SearchError.storage("no study named '\(name)' in \(try a[1].asString())")
+            }
+            let s = try Study(name: name, direction: direction, space: [], sampler: RandomSampler(seed: 0), storage: storage)
             guard !s.trials.isEmpty else { throw SearchError.storage("no trials in study '\(s.name)' of \(try a[1].asString())") }
             return s
         }
         return .object(StudyObject(study))
+    }
+
+    r.function("importance(_ study: Study) -> [String: Double]",
+               "How much each parameter mattered for reaching the study's best values, summing to 1, most important first: PED-ANOVA as Optuna 5's default get_param_importances (the top 10% of complete trials against all of them).") { a, _ in
+        var d = OrderedDict()
+        for (name, value) in KoanSearch.importance(try a[0].asStudy()) { d.set(.string(name), .double(value)) }
+        return .dict(d)
+    }
+    r.function("parallelCoordinates(_ study: Study, top: Int = 12) -> Figure",
+               "The best complete trials (top, default 12) as lines across one axis per parameter and one for the value, each axis scaled to its range (log ranges in log space).") { a, _ in
+        let top = try a[1].asInt()
+        guard top >= 1 else { throw Fault(.value, "top must be at least 1, got \(top)") }
+        return .object(FigureObject(try StudyView.parallelCoordinates(try a[0].asStudy(), top: top)))
     }
 
     func studyProperty(_ sig: String, _ doc: String, _ body: @escaping (Study) throws -> Value) {

@@ -83,6 +83,40 @@ enum StudyView {
         return figure
     }
 
+    /// The `top` best complete trials as lines across one axis per parameter and one for the
+    /// value, each axis scaled to 0…1 over its range (log ranges in log space, choices by
+    /// their index).
+    static func parallelCoordinates(_ study: Study, top: Int) throws -> Figure {
+        let names = parameterNames(study)
+        let ranked = study.trials.filter { $0.state == .complete && ($0.value?.isFinite ?? false) }
+            .sorted { a, b in (study.direction == .minimize) == ((a.value ?? 0) < (b.value ?? 0)) && a.value != b.value }
+        let shown = Array(ranked.prefix(top))
+        guard !shown.isEmpty else { throw Fault(.value, "study '\(study.name)' has no complete trial to draw yet") }
+        let values = shown.compactMap(\.value)
+        let lo = values.min() ?? 0, hi = values.max() ?? 1
+        func scaled(_ x: Double, _ a: Double, _ b: Double) -> Double { b > a ? (x - a) / (b - a) : 0.5 }
+        let series = shown.map { t in
+            var y = names.map { name -> Double in
+                guard let p = t.param(name) else { return .nan }   // a conditional parameter this trial did not have
+                switch p.distribution {
+                case let .float(low, high, log, _):
+                    return log ? scaled(Foundation.log(p.internalValue), Foundation.log(low), Foundation.log(high)) : scaled(p.internalValue, low, high)
+                case let .int(low, high, log, _):
+                    return log ? scaled(Foundation.log(p.internalValue), Foundation.log(Double(low)), Foundation.log(Double(high)))
+                               : scaled(p.internalValue, Double(low), Double(high))
+                case let .categorical(choices):
+                    return scaled(p.internalValue, 0, Double(choices.count - 1))
+                }
+            }
+            y.append(scaled(t.value ?? .nan, lo, hi))
+            return Series(name: "trial \(t.number): \(number(t.value ?? .nan))", x: (0...names.count).map(Double.init), y: y, kind: .line)
+        }
+        let figure = Figure(series: series, title: "best \(shown.count) of \(ranked.count) complete trials", yLabel: "scaled to each axis' range",
+                            categories: names + ["value"])
+        try figure.validate()
+        return figure
+    }
+
     static func number(_ v: Double) -> String { FitDisplay.significant(v) }
 
     static func paramText(_ v: ParamValue) -> String {
