@@ -64,7 +64,7 @@ public enum Distribution: Equatable, Sendable, CustomStringConvertible {
         try checked(.categorical(choices))
     }
 
-    private static func checked(_ d: Distribution) throws -> Distribution {
+    static func checked(_ d: Distribution) throws -> Distribution {
         switch d {
         case let .float(low, high, log, step):
             guard low.isFinite, high.isFinite else { throw SearchError.space("bounds must be finite, got \(low) and \(high)") }
@@ -72,9 +72,8 @@ public enum Distribution: Equatable, Sendable, CustomStringConvertible {
             if log && low <= 0 { throw SearchError.space("logUniform needs a positive low bound, got \(SearchFormat.number(low))") }
             if let step, !(step > 0) { throw SearchError.space("step must be positive, got \(SearchFormat.number(step))") }
             if let step {
-                // Optuna shrinks `high` to the last point of the grid.
-                let n = ((high - low) / step).rounded(.down)
-                return .float(low: low, high: low + n * step, log: false, step: step)
+                // Optuna shrinks `high` to the last point of the grid, in decimal arithmetic.
+                return .float(low: low, high: adjustedHigh(low: low, high: high, step: step), log: false, step: step)
             }
         case let .int(low, high, log, step):
             guard low <= high else { throw SearchError.space("low \(low) is above high \(high)") }
@@ -87,6 +86,21 @@ public enum Distribution: Equatable, Sendable, CustomStringConvertible {
             guard Set(choices).count == choices.count else { throw SearchError.space("choice has a repeated value") }
         }
         return d
+    }
+
+    /// Optuna's `_adjust_discrete_uniform_high`: with the shortest decimal forms of the
+    /// numbers (Python's `Decimal(str(x))`), `high` stays when step divides high − low,
+    /// else becomes ⌊(high − low)/step⌋·step + low. So `uniform(0.1, 0.7, step: 0.2)` keeps
+    /// 0.7 (binary arithmetic gives 2.9999999999999996 steps).
+    static func adjustedHigh(low: Double, high: Double, step: Double) -> Double {
+        guard let dLow = Decimal(string: "\(low)"), let dHigh = Decimal(string: "\(high)"),
+              let dStep = Decimal(string: "\(step)"), dStep > 0 else { return high }
+        let r = dHigh - dLow
+        var quotient = r / dStep
+        var whole = Decimal()
+        NSDecimalRound(&whole, &quotient, 0, .down)
+        if r - whole * dStep == 0 { return high }
+        return Double("\(whole * dStep + dLow)") ?? high
     }
 
     /// One possible value only: nothing to sample (Optuna leaves such parameters out of the
@@ -115,13 +129,34 @@ public enum Distribution: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Optuna's `to_internal_repr`, as the TPE sampler reads a trial's value: a number as
+    /// itself (not checked against the bounds; NaN, and non-positive values on a log scale,
+    /// are not values), a choice as its index.
+    func internalRepr(_ value: ParamValue) -> Double? {
+        switch self {
+        case let .float(_, _, log, _), let .int(_, _, log, _):
+            let x: Double
+            switch value {
+            case .double(let d): x = d
+            case .int(let i): x = Double(i)
+            case .bool(let b): x = b ? 1 : 0
+            default: return nil
+            }
+            if x.isNaN || (log && x <= 0) { return nil }
+            return x
+        case let .categorical(choices):
+            return choices.firstIndex(of: value).map(Double.init)
+        }
+    }
+
     /// The value of an internal representation (rounded onto the grid of steps, clipped to
     /// the bounds).
     func toExternal(_ x: Double) -> ParamValue {
         switch self {
         case let .float(low, high, _, step):
             guard let step else { return .double(min(max(x, low), high)) }
-            return .double(min(max(low + ((x - low) / step).rounded() * step, low), high))
+            // As the TPE sampler's np.round (half to even) and Optuna's untransform.
+            return .double(min(max(low + ((x - low) / step).rounded(.toNearestOrEven) * step, low), high))
         case let .int(low, high, _, step):
             let s = Double(step)
             let v = Double(low) + ((x - Double(low)) / s).rounded() * s
@@ -132,14 +167,16 @@ public enum Distribution: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The number of values a grid over this distribution has (nil: continuous).
+    /// The values a grid over this distribution has (nil: continuous). A stepped float's
+    /// are low + i·step clipped to high, the values Optuna's samplers give (its
+    /// BruteForceSampler counts in decimal: the same points within an ulp or two).
     var gridPoints: [ParamValue]? {
         switch self {
         case let .float(low, high, _, step):
             guard let step else { return low == high ? [.double(low)] : nil }
             let n = Int(((high - low) / step).rounded()) + 1
             guard n <= 100_000 else { return nil }
-            return (0..<n).map { .double(low + Double($0) * step) }
+            return (0..<n).map { .double(min(max(low + Double($0) * step, low), high)) }
         case let .int(low, high, _, step):
             let n = (high - low) / step + 1
             guard n <= 100_000 else { return nil }
@@ -183,6 +220,14 @@ public enum Distribution: Equatable, Sendable, CustomStringConvertible {
     /// Reads Optuna's distribution_json, including the names of Optuna 2
     /// (`UniformDistribution`, `LogUniformDistribution`, `IntUniformDistribution`, ...).
     init(optunaJSON json: JSONValue) throws {
+        let read = try Distribution(uncheckedOptunaJSON: json)
+        // Optuna builds the class from the attributes, which checks them and adjusts `high`.
+        do { self = try Distribution.checked(read) } catch let error as SearchError {
+            throw SearchError.storage("\(json["name"]?.string ?? "a distribution"): \(error.description)")
+        }
+    }
+
+    private init(uncheckedOptunaJSON json: JSONValue) throws {
         guard let name = json["name"]?.string, let a = json["attributes"] else {
             throw SearchError.storage("a distribution_json without name and attributes")
         }

@@ -15,11 +15,22 @@ public final class MedianPruner: Pruner {
     public let warmupSteps: Int
     public let intervalSteps: Int
     public let minTrials: Int
+    /// 50: the median. Optuna's MedianPruner is its PercentilePruner at 50; other
+    /// percentiles are kept internal (the goldens check them too).
+    let percentile: Double
 
-    public init(startupTrials: Int = 5, warmupSteps: Int = 0, intervalSteps: Int = 1, minTrials: Int = 1) throws {
+    public convenience init(startupTrials: Int = 5, warmupSteps: Int = 0, intervalSteps: Int = 1, minTrials: Int = 1) throws {
+        try self.init(percentile: 50, startupTrials: startupTrials, warmupSteps: warmupSteps, intervalSteps: intervalSteps, minTrials: minTrials)
+    }
+
+    /// Optuna's `PercentilePruner(percentile, ...)`: keeps the trials in the best
+    /// `percentile` per cent at each step.
+    init(percentile: Double, startupTrials: Int = 5, warmupSteps: Int = 0, intervalSteps: Int = 1, minTrials: Int = 1) throws {
         guard startupTrials >= 0, warmupSteps >= 0, intervalSteps >= 1, minTrials >= 1 else {
             throw SearchError.space("the median pruner needs startupTrials ≥ 0, warmupSteps ≥ 0, intervalSteps ≥ 1 and minTrials ≥ 1")
         }
+        guard percentile >= 0, percentile <= 100 else { throw SearchError.space("percentile must be in [0, 100], got \(percentile)") }
+        self.percentile = percentile
         self.startupTrials = startupTrials
         self.warmupSteps = warmupSteps
         self.intervalSteps = intervalSteps
@@ -42,16 +53,20 @@ public final class MedianPruner: Pruner {
         let best = study.direction == .minimize ? mine.min()! : mine.max()!
         let others = complete.compactMap { $0.intermediate[step] }.filter { !$0.isNaN }
         guard complete.compactMap({ $0.intermediate[step] }).count >= minTrials, !others.isEmpty else { return false }
-        let median = MedianPruner.percentile(others, 50)
-        return study.direction == .minimize ? best > median : best < median
+        // Maximizing, the best p per cent are above the (100 − p)th percentile.
+        let threshold = MedianPruner.percentile(others, study.direction == .maximize ? 100 - percentile : percentile)
+        return study.direction == .minimize ? best > threshold : best < threshold
     }
 
-    /// NumPy's default (linear) percentile.
+    /// NumPy's default (linear) percentile, interpolated as NumPy's `_lerp` does
+    /// (from the upper neighbour when the fraction is ½ or more).
     static func percentile(_ values: [Double], _ q: Double) -> Double {
         let s = values.sorted()
-        let pos = q / 100 * Double(s.count - 1)
+        let pos = Double(s.count - 1) * (q / 100)
         let lo = Int(pos.rounded(.down)), hi = min(lo + 1, s.count - 1)
-        return s[lo] + (s[hi] - s[lo]) * (pos - Double(lo))
+        let t = pos - Double(lo)
+        let diff = s[hi] - s[lo]
+        return t >= 0.5 ? s[hi] - diff * (1 - t) : s[lo] + diff * t
     }
 }
 
@@ -59,8 +74,11 @@ public final class MedianPruner: Pruner {
 /// minResource·rᵏ steps; at each rung a trial goes on only if its value is in the best
 /// 1/r of the values trials have reached that rung with (the first trials: if it is the best).
 public final class SuccessiveHalvingPruner: Pruner {
-    /// nil: estimated as Optuna's "auto" (the longest complete trial's last step ÷ 100, at least 1).
+    /// nil: estimated as Optuna's "auto" (the longest complete trial's last step ÷ 100, at
+    /// least 1, when the pruner is first asked with a complete trial in the study).
     public let minResource: Int?
+    /// The "auto" estimate, made once: Optuna keeps the first estimate for the pruner's life.
+    private(set) var estimatedMinResource: Int?
     public let reductionFactor: Int
     public let minEarlyStoppingRate: Int
 
@@ -85,10 +103,13 @@ public final class SuccessiveHalvingPruner: Pruner {
         let resource: Int
         if let minResource {
             resource = minResource
+        } else if let estimatedMinResource {
+            resource = estimatedMinResource
         } else {
             let steps = study.trials.filter { $0.state == .complete }.compactMap(\.lastStep)
             guard let longest = steps.max() else { return false }
             resource = max(longest / 100, 1)
+            estimatedMinResource = resource
         }
         while true {
             let promotion = resource * Int(pow(Double(reductionFactor), Double(minEarlyStoppingRate + rung)))

@@ -77,17 +77,27 @@ public final class GridSampler: Sampler {
             points = points.flatMap { p in values.map { p + [(name, d, $0)] } }
         }
         grid = points
+        assigned = [:]
         order = Array(grid.indices)
         for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }
     }
 
-    /// Grid points no finished or running trial has taken yet, in the shuffled order.
+    /// The grid point given to each trial (by number) in this session.
+    private var assigned: [Int: Int] = [:]
+
+    /// Grid points no trial has taken yet, in the shuffled order. As Optuna's GridSampler,
+    /// a failed trial's point counts as visited (it is not tried again: an objective that
+    /// fails at a point would otherwise be given that point for ever), and so does a
+    /// running trial's. A point is known from the trial's parameters, or, for a trial that
+    /// failed before asking for all of them, from what this sampler gave it.
     private func unvisited(_ study: Study) -> [Int] {
         var taken = Set<[ParamValue]>()
-        for t in study.trials where t.state != .fail {
+        var takenIndices = Set<Int>()
+        for t in study.trials where t.state != .waiting {
             taken.insert(study.space.map { t.param($0.name)?.value ?? .null })
+            if let i = assigned[t.number] { takenIndices.insert(i) }
         }
-        return order.filter { !taken.contains(grid[$0].map(\.value)) }
+        return order.filter { !takenIndices.contains($0) && !taken.contains(grid[$0].map(\.value)) }
     }
 
     public func isExhausted(_ study: Study) -> Bool { unvisited(study).isEmpty }
@@ -97,6 +107,7 @@ public final class GridSampler: Sampler {
     public func sampleRelative(_ study: Study, trial: Int, space: [(name: String, distribution: Distribution)]) throws -> [String: Double] {
         // The trial being started is running and has no parameters yet: it takes nothing.
         guard let next = unvisited(study).first else { return [:] }
+        assigned[study.trials[trial].number] = next
         var out: [String: Double] = [:]
         for p in grid[next] { out[p.name] = p.distribution.toInternal(p.value) }
         return out

@@ -50,7 +50,8 @@ public final class Study {
         self.storage = storage
         trials = try storage?.open(study: name, direction: direction) ?? []
         let now = Date()
-        for i in trials.indices where trials[i].state == .running || trials[i].state == .waiting {
+        // Trials Optuna queued (`enqueue_trial`, WAITING) are left for Optuna to run.
+        for i in trials.indices where trials[i].state == .running {
             trials[i].state = .fail
             trials[i].complete = now
             trials[i].userAttributes["fail_reason"] = .string("left running by a kernel that stopped")
@@ -166,7 +167,7 @@ public final class Study {
         if let id = trials[index].storageID { try storage?.setSystemAttribute(id, key: key, value: value) }
     }
 
-    /// Ends trial `index`: a value (NaN or infinite values fail it, as in Optuna), pruned
+    /// Ends trial `index`: a value (NaN fails it, as in Optuna; ±∞ is a value), pruned
     /// (its value is its last report) or failed.
     public func tell(_ index: Int, _ outcome: TrialOutcome) throws {
         guard trials.indices.contains(index), trials[index].state == .running else {
@@ -180,7 +181,7 @@ public final class Study {
             _ = v
             state = .pruned
         case .value(let v):
-            if v.isFinite { state = .complete; value = v } else { state = .fail; reason = "the objective returned \(SearchFormat.number(v))" }
+            if v.isNaN { state = .fail; reason = "the objective returned nan" } else { state = .complete; value = v }
         case .pruned:
             state = .pruned
         case .failed(let why):

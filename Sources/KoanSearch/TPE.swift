@@ -61,28 +61,59 @@ public final class TPESampler: Sampler {
     }
 
     private func sample(_ study: Study, trial: Int, space: [(name: String, distribution: Distribution)]) -> [String: Double] {
-        let trials = study.trials.enumerated().filter { i, t in
-            i != trial && (t.state == .complete || t.state == .pruned || t.state == .running)
-        }.map(\.element)
-        let n = trials.count { $0.state != .running }
-        let (below, above) = TPESampler.split(trials, direction: study.direction, below: min(Int((0.1 * Double(n)).rounded(.up)), 25))
-        let good = ParzenEstimator(observations(below, space), space, priorWeight: priorWeight)
-        let bad = ParzenEstimator(observations(above, space), space, priorWeight: priorWeight)
+        let (good, bad) = estimators(study.trials, current: study.trials[trial].number, direction: study.direction, space: space)
         let drawn = good.sample(&rng, candidates)
-        let score = zip(good.logPDF(drawn), bad.logPDF(drawn)).map { $0 - $1 }
-        var best = 0
-        for i in score.indices where score[i] > score[best] { best = i }
+        let best = TPESampler.argmax(TPESampler.acquisition(drawn, below: good, above: bad))
         var out: [String: Double] = [:]
         for (j, p) in space.enumerated() { out[p.name] = drawn[best][j] }
         return out
     }
 
-    /// Internal values of `space` in each trial that has all of its parameters.
-    private func observations(_ trials: [TrialRecord], _ space: [(name: String, distribution: Distribution)]) -> [[Double]] {
+    /// The Parzen estimators l (the good trials) and g (the rest) for sampling trial
+    /// `current` (Optuna's `_sample` with the constant liar: complete, pruned and other
+    /// running trials; γ counts the finished ones).
+    func estimators(_ all: [TrialRecord], current: Int, direction: Direction,
+                    space: [(name: String, distribution: Distribution)]) -> (below: ParzenEstimator, above: ParzenEstimator) {
+        let (below, above) = TPESampler.splitForSampling(all, current: current, direction: direction)
+        return (ParzenEstimator(TPESampler.observations(below, space), space, priorWeight: priorWeight),
+                ParzenEstimator(TPESampler.observations(above, space), space, priorWeight: priorWeight))
+    }
+
+    /// The trials `_sample` passes to `_split_trials` for trial `current` (its number), and
+    /// the split with Optuna's `default_gamma`.
+    static func splitForSampling(_ all: [TrialRecord], current: Int, direction: Direction) -> (below: [TrialRecord], above: [TrialRecord]) {
+        let trials = all.filter { t in
+            t.number != current && (t.state == .complete || t.state == .pruned || t.state == .running)
+        }
+        let n = trials.count { $0.state != .running }
+        return split(trials, direction: direction, below: gamma(n))
+    }
+
+    /// Optuna's `default_gamma`: min(⌈0.1·n⌉, 25).
+    static func gamma(_ n: Int) -> Int { min(Int((0.1 * Double(n)).rounded(.up)), 25) }
+
+    /// log l(x) − log g(x) for each candidate (`_compute_acquisition_func`).
+    static func acquisition(_ candidates: [[Double]], below: ParzenEstimator, above: ParzenEstimator) -> [Double] {
+        zip(below.logPDF(candidates), above.logPDF(candidates)).map { $0 - $1 }
+    }
+
+    /// The first index of the largest value (`np.argmax`: a NaN wins).
+    static func argmax(_ values: [Double]) -> Int {
+        var best = 0
+        for i in values.indices {
+            if values[i].isNaN { return i }
+            if values[i] > values[best] { best = i }
+        }
+        return best
+    }
+
+    /// Internal values of `space` in each trial that has all of its parameters (Optuna's
+    /// `_get_internal_repr`: `to_internal_repr` of the value, not checked against the bounds).
+    static func observations(_ trials: [TrialRecord], _ space: [(name: String, distribution: Distribution)]) -> [[Double]] {
         trials.compactMap { t in
             var row: [Double] = []
             for (name, d) in space {
-                guard let p = t.param(name), let x = d.toInternal(p.value) else { return nil }
+                guard let p = t.param(name), let x = d.internalRepr(p.value) else { return nil }
                 row.append(x)
             }
             return row
@@ -90,32 +121,47 @@ public final class TPESampler: Sampler {
     }
 
     /// The good trials (the best `below`: complete ones by value, then pruned ones by the
-    /// last step they reached and the value there) and the rest, each in trial order.
+    /// last step they reached and the value there) and the rest, each in trial order
+    /// (Optuna's `_split_trials`; ties keep the order of `trials`, as Python's stable sort).
     static func split(_ trials: [TrialRecord], direction: Direction, below nBelow: Int) -> (below: [TrialRecord], above: [TrialRecord]) {
-        let sign = direction == .minimize ? 1.0 : -1.0
-        let complete = trials.filter { $0.state == .complete }.sorted { sign * ($0.value ?? .infinity) < sign * ($1.value ?? .infinity) }
-        func prunedScore(_ t: TrialRecord) -> (Double, Double) {
-            guard let step = t.lastStep, let v = t.intermediate[step] else { return (1, 0) }
-            return (-Double(step), v.isNaN ? .infinity : sign * v)
+        func stableSorted<K: Comparable>(_ xs: [TrialRecord], by key: (TrialRecord) -> K) -> [TrialRecord] {
+            xs.enumerated().map { (key($0.element), $0.offset, $0.element) }
+                .sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
         }
-        let pruned = trials.filter { $0.state == .pruned }.sorted { prunedScore($0) < prunedScore($1) }
+        let sign = direction == .minimize ? 1.0 : -1.0
+        // Python sorts by value (reverse=True when maximizing, which keeps ties in order).
+        let complete = stableSorted(trials.filter { $0.state == .complete }) { sign * ($0.value ?? .infinity) }
+        func prunedScore(_ t: TrialRecord) -> PrunedScore {
+            guard let step = t.lastStep, let v = t.intermediate[step] else { return PrunedScore(step: 1, value: 0) }
+            return PrunedScore(step: -Double(step), value: v.isNaN ? .infinity : sign * v)
+        }
+        let pruned = stableSorted(trials.filter { $0.state == .pruned }, by: prunedScore)
         let running = trials.filter { $0.state == .running }
-        let takeComplete = min(nBelow, complete.count)
+        let takeComplete = min(max(0, nBelow), complete.count)
         let takePruned = min(max(0, nBelow - takeComplete), pruned.count)
         let below = Array(complete.prefix(takeComplete)) + Array(pruned.prefix(takePruned))
         let above = Array(complete.dropFirst(takeComplete)) + Array(pruned.dropFirst(takePruned)) + running
-        return (below.sorted { $0.number < $1.number }, above.sorted { $0.number < $1.number })
+        return (stableSorted(below, by: \.number), stableSorted(above, by: \.number))
+    }
+
+    /// `_get_pruned_trial_score`: (−last step, value there), compared as Python tuples.
+    struct PrunedScore: Comparable {
+        let step: Double
+        let value: Double
+        static func < (a: PrunedScore, b: PrunedScore) -> Bool { a.step != b.step ? a.step < b.step : a.value < b.value }
     }
 }
 
 /// A mixture of product kernels over a search space: one component per observation plus
-/// the prior, as Optuna 5's `_ParzenEstimator`.
+/// the prior, as Optuna 5's `_ParzenEstimator` with the `_ParzenEstimatorParameters`
+/// `TPESampler` builds (prior weight 1, magic clip on, endpoints not considered,
+/// `default_weights`). Checked against Optuna by `tools/goldens/search.py`.
 struct ParzenEstimator {
     enum Kernel {
         /// Per component, the probabilities of the choices.
         case categorical([[Double]])
         /// Truncated normals in the transformed space (log for log scales), on
-        /// [low, high] widened by half a step for discrete values.
+        /// [low, high] widened by half a step for discrete values (Optuna's adapted bounds).
         case numeric(mus: [Double], sigmas: [Double], low: Double, high: Double, step: Double, log: Bool,
                      valueLow: Double, valueHigh: Double)
     }
@@ -125,12 +171,7 @@ struct ParzenEstimator {
 
     init(_ observations: [[Double]], _ space: [(name: String, distribution: Distribution)], priorWeight: Double) {
         let n = observations.count
-        var w: [Double]
-        if n == 0 {
-            w = [1]
-        } else {
-            w = ParzenEstimator.defaultWeights(n) + [priorWeight]
-        }
+        let w = n == 0 ? [1] : ParzenEstimator.defaultWeights(n) + [priorWeight]
         let total = w.reduce(0, +)
         weights = w.map { $0 / total }
         kernels = space.enumerated().map { j, p in
@@ -138,13 +179,23 @@ struct ParzenEstimator {
         }
     }
 
-    /// Optuna's `default_weights`: all ones below 25 observations, else a ramp from 1/n
-    /// for the oldest n − 25 and ones for the newest 25.
+    /// Optuna's `default_weights`: all ones below 25 observations, else
+    /// `np.linspace(1/n, 1, n − 25)` for the oldest n − 25 and ones for the newest 25.
     static func defaultWeights(_ n: Int) -> [Double] {
         if n < 25 { return Array(repeating: 1, count: n) }
         let m = n - 25
-        let start = 1 / Double(n)
-        let ramp: [Double] = m == 1 ? [start] : (0..<m).map { start + Double($0) * (1 - start) / Double(m - 1) }
+        let start = 1.0 / Double(n)
+        var ramp: [Double]
+        if m == 0 {
+            ramp = []
+        } else if m == 1 {
+            ramp = [start]
+        } else {
+            // As np.linspace: i·step + start, step = (stop − start)/(num − 1), the last one exactly stop.
+            let step = (1.0 - start) / Double(m - 1)
+            ramp = (0..<m).map { Double($0) * step + start }
+            ramp[m - 1] = 1
+        }
         return ramp + Array(repeating: 1, count: 25)
     }
 
@@ -158,7 +209,7 @@ struct ParzenEstimator {
             for (i, x) in xs.enumerated() { rows[i][Int(x)] += 1 }
             rows = rows.map { row in
                 let s = row.reduce(0, +)
-                return s == 0 ? row : row.map { $0 / s }
+                return row.map { $0 / (s == 0 ? 1 : s) }
             }
             return .categorical(rows)
         case let .float(low, high, log, step):
@@ -168,8 +219,10 @@ struct ParzenEstimator {
         }
     }
 
+    /// `_calculate_numerical_distributions`.
     private static func numeric(_ xs: [Double], low valueLow: Double, high valueHigh: Double, step: Double, log: Bool) -> Kernel {
-        var low = valueLow - step / 2, high = valueHigh + step / 2
+        var low = valueLow, high = valueHigh
+        if step != 0 { low -= step / 2; high += step / 2 }
         var mus = xs
         if log {
             low = Foundation.log(low); high = Foundation.log(high)
@@ -177,12 +230,14 @@ struct ParzenEstimator {
         }
         // Each kernel as wide as the larger gap to its neighbours (the bounds count as
         // neighbours, except for the outermost kernels), clipped to [range/min(100, n+2), range].
-        let order = mus.indices.sorted { mus[$0] < mus[$1] }
+        // Equal observations take the sorted widths in index order (NumPy's argsort leaves
+        // their order unspecified; with equal weights the mixture is the same).
+        let order = mus.indices.sorted { (mus[$0], $0) < (mus[$1], $1) }
         let sorted = [low] + order.map { mus[$0] } + [high]
         var sortedSigmas: [Double] = []
         for i in 1..<(sorted.count - 1) {
             let left: Double = sorted[i] - sorted[i - 1], right: Double = sorted[i + 1] - sorted[i]
-            sortedSigmas.append(max(left, right))
+            sortedSigmas.append(Swift.max(left, right))
         }
         if sorted.count >= 4 {
             sortedSigmas[0] = sorted[2] - sorted[1]
@@ -191,68 +246,91 @@ struct ParzenEstimator {
         var sigmas = Array(repeating: 0.0, count: mus.count)
         for (rank, i) in order.enumerated() { sigmas[i] = sortedSigmas[rank] }
         let maxSigma = high - low
-        let minSigma = (high - low) / min(100, Double(xs.count + 2))
-        sigmas = sigmas.map { min(max($0, minSigma), maxSigma) }
+        let nKernels = Double(xs.count + 1)
+        let minSigma = (high - low) / Swift.min(100.0, 1.0 + nKernels)
+        sigmas = sigmas.map { Swift.min(Swift.max($0, minSigma), maxSigma) }
         mus.append(0.5 * (low + high))
         sigmas.append(high - low)
         return .numeric(mus: mus, sigmas: sigmas, low: low, high: high, step: step, log: log, valueLow: valueLow, valueHigh: valueHigh)
     }
 
-    /// `count` draws, each a row of internal values in the order of the space.
+    /// `count` draws, each a row of internal values in the order of the space
+    /// (`_MixtureOfProductDistribution.sample`, with this sampler's random stream).
     func sample(_ rng: inout SearchRandom, _ count: Int) -> [[Double]] {
         var cumulative: [Double] = []
         var acc = 0.0
         for w in weights { acc += w; cumulative.append(acc) }
         return (0..<count).map { _ in
             let u = rng.uniform() * acc
-            let component = min(cumulative.firstIndex { u < $0 } ?? (weights.count - 1), weights.count - 1)
+            let component = Swift.min(cumulative.firstIndex { u < $0 } ?? (weights.count - 1), weights.count - 1)
             return kernels.map { kernel in
                 switch kernel {
                 case .categorical(let rows):
-                    let row = rows[min(component, rows.count - 1)]
+                    // The number of cumulative probabilities below the quantile (the last one taken as 1).
+                    let row = rows[Swift.min(component, rows.count - 1)]
                     let q = rng.uniform()
-                    var c = 0.0
+                    var c = 0.0, index = 0
                     for (i, p) in row.enumerated() {
-                        c += p
-                        if q < c { return Double(i) }
+                        c = i == row.count - 1 ? 1 : c + p
+                        if c < q { index += 1 }
                     }
-                    return Double(row.count - 1)
+                    return Double(index)
                 case let .numeric(mus, sigmas, low, high, step, log, valueLow, valueHigh):
-                    var x = TruncatedNormal.sample(u: rng.uniform(), mu: mus[component], sigma: sigmas[component], low: low, high: high)
+                    let mu = mus[component], sigma = sigmas[component]
+                    var x = TruncatedNormal.rvs(u: rng.uniform(), a: (low - mu) / sigma, b: (high - mu) / sigma, loc: mu, scale: sigma)
                     if log { x = Foundation.exp(x) }
-                    if step > 0 { x = min(max(valueLow + ((x - valueLow) / step).rounded(.toNearestOrEven) * step, valueLow), valueHigh) }
+                    if step > 0 {
+                        x = Swift.min(Swift.max(valueLow + ((x - valueLow) / step).rounded(.toNearestOrEven) * step, valueLow), valueHigh)
+                    } else {
+                        // Optuna does not clip here; a value an ulp outside the bounds would be
+                        // rejected when the trial takes it, so it is clipped.
+                        x = Swift.min(Swift.max(x, valueLow), valueHigh)
+                    }
                     return x
                 }
             }
         }
     }
 
-    /// log of the mixture density at each row (up to the same Jacobian in both estimators).
+    /// log of the mixture density at each row (up to the same Jacobian in both estimators),
+    /// as `_MixtureOfProductDistribution.log_pdf`: categorical and discrete terms in the
+    /// order of the space, then the continuous ones summed, then the log weights.
     func logPDF(_ rows: [[Double]]) -> [Double] {
         rows.map { row in
-            var terms = weights.map { Foundation.log($0) }
+            var terms = Array(repeating: 0.0, count: weights.count)
+            var continuous = Array(repeating: 0.0, count: weights.count)
+            var anyContinuous = false
             for (j, kernel) in kernels.enumerated() {
                 let x = row[j]
                 switch kernel {
                 case .categorical(let rows):
-                    for k in terms.indices { terms[k] += Foundation.log(rows[min(k, rows.count - 1)][Int(x)]) }
+                    for k in terms.indices { terms[k] += Foundation.log(rows[Swift.min(k, rows.count - 1)][Int(x)]) }
                 case let .numeric(mus, sigmas, low, high, step, log, _, _):
-                    for k in terms.indices {
-                        let mu = mus[k], sigma = sigmas[k]
-                        if step == 0 {
-                            terms[k] += TruncatedNormal.logPDF(log ? Foundation.log(x) : x, mu: mu, sigma: sigma, low: low, high: high)
-                        } else {
-                            let left = log ? Foundation.log(x - step / 2) : x - step / 2
-                            let right = log ? Foundation.log(x + step / 2) : x + step / 2
-                            terms[k] += TruncatedNormal.logMass((left - mu) / sigma, (right - mu) / sigma)
-                                - TruncatedNormal.logMass((low - mu) / sigma, (high - mu) / sigma)
+                    if step == 0 {
+                        anyContinuous = true
+                        let xt = log ? Foundation.log(x) : x
+                        for k in terms.indices {
+                            let mu = mus[k], sigma = sigmas[k]
+                            continuous[k] += TruncatedNormal.logPDF(xt, a: (low - mu) / sigma, b: (high - mu) / sigma, loc: mu, scale: sigma)
+                        }
+                    } else {
+                        let left = log ? Foundation.log(x - step / 2) : x - step / 2
+                        let right = log ? Foundation.log(x + step / 2) : x + step / 2
+                        for k in terms.indices {
+                            let mu = mus[k], sigma = sigmas[k]
+                            terms[k] += TruncatedNormal.logGaussMass((left - mu) / sigma, (right - mu) / sigma)
+                            terms[k] -= TruncatedNormal.logGaussMass((low - mu) / sigma, (high - mu) / sigma)
                         }
                     }
                 }
             }
-            let m = terms.max() ?? 0
-            let shift = m.isFinite ? m : 0
-            return Foundation.log(terms.reduce(0) { $0 + Foundation.exp($1 - shift) }) + shift
+            for k in terms.indices {
+                if anyContinuous { terms[k] += continuous[k] }
+                terms[k] += Foundation.log(weights[k])
+            }
+            var m = terms.max() ?? 0
+            if m == -.infinity { m = 0 }
+            return Foundation.log(terms.reduce(0) { $0 + Foundation.exp($1 - m) }) + m
         }
     }
 }

@@ -1,90 +1,125 @@
 import Foundation
 
-/// The standard normal truncated to [a, b]: log mass, log density and quantiles that stay
-/// accurate in the tails (the mass is taken on the side of the distribution away from the
-/// bulk), for the Parzen estimators of the TPE sampler.
+/// The standard normal truncated to [a, b], as Optuna 5's `samplers/_tpe/_truncnorm.py`
+/// (itself from SciPy): the same case splits, series and Newton iteration, so the Parzen
+/// estimators of the TPE sampler give Optuna's densities and quantiles, far tails included
+/// (the mass is always taken in the left tail, where log Φ is accurate). Checked against
+/// Optuna by `tools/goldens/search.py` (Tests/KoanSearchTests/Fixtures/search_goldens.json).
 enum TruncatedNormal {
-    static let logSqrt2Pi = 0.5 * Foundation.log(2 * Double.pi)
+    /// √(2π) and its log, as Optuna's `_norm_pdf_C` / `_norm_pdf_logC`.
+    static let normPDFC = (2 * Double.pi).squareRoot()
+    static let normPDFLogC = Foundation.log(normPDFC)
+    /// √3 / π: the slope of the logistic approximation of Φ (`_ndtri_exp_approx_C`).
+    static let ndtriExpApproxC = 3.0.squareRoot() / Double.pi
+    static let sqrt2 = 2.0.squareRoot()
+    /// NumPy's NPY_LOGE2.
+    static let logE2 = 0.693_147_180_559_945_309_417_232_121_458_176_568
 
-    /// Φ(x), the standard normal CDF.
-    static func cdf(_ x: Double) -> Double { 0.5 * erfc(-x / 2.0.squareRoot()) }
-
-    /// log Φ(x), accurate for very negative x (asymptotic series below −20).
-    static func logCDF(_ x: Double) -> Double {
-        if x > -20 { return Foundation.log(cdf(x)) }
-        // log Φ(x) ≈ −x²/2 − log(−x) − log √(2π) + log(1 − 1/x² + 3/x⁴)
-        let x2 = x * x
-        return -0.5 * x2 - Foundation.log(-x) - logSqrt2Pi + Foundation.log1p(-1 / x2 + 3 / (x2 * x2))
+    /// Φ(a) for one value, as `_ndtr_single` (erfc on the tails, erf in the middle).
+    static func ndtrSingle(_ a: Double) -> Double {
+        let x = a / sqrt2
+        if x < -1 / sqrt2 { return 0.5 * erfc(-x) }
+        if x < 1 / sqrt2 { return 0.5 + 0.5 * erf(x) }
+        return 1.0 - 0.5 * erfc(x)
     }
 
-    /// log(Φ(b) − Φ(a)) for a ≤ b.
-    static func logMass(_ a: Double, _ b: Double) -> Double {
-        if b <= 0 {
-            // Both in the left tail: log Φ(b) + log(1 − Φ(a)/Φ(b)).
-            let la = logCDF(a), lb = logCDF(b)
-            return lb + log1mexp(la - lb)
+    /// Φ(a) as the vectorised `_ndtr`: 0.5 + 0.5·erf(a/√2) (used for the central mass).
+    static func ndtr(_ a: Double) -> Double { 0.5 + 0.5 * erf(a / sqrt2) }
+
+    /// log Φ(a), as `_log_ndtr_single`: −Φ(−a) above 6, log Φ(a) down to −20, the
+    /// asymptotic series (summed until it stops changing) below.
+    static func logNdtr(_ a: Double) -> Double {
+        if a > 6 { return -ndtrSingle(-a) }
+        if a > -20 { return Foundation.log(ndtrSingle(a)) }
+        let a2 = a * a
+        let logLHS = -0.5 * a2 - Foundation.log(-a) - 0.5 * Foundation.log(2 * Double.pi)
+        var lastTotal = 0.0, rightHandSide = 1.0, numerator = 1.0, denomFactor = 1.0
+        let denomCons = 1 / a2
+        var sign = 1.0
+        var i = 0
+        while Swift.abs(lastTotal - rightHandSide) > Double.ulpOfOne {
+            i += 1
+            lastTotal = rightHandSide
+            sign = -sign
+            denomFactor *= denomCons
+            numerator *= Double(2 * i - 1)
+            rightHandSide += sign * numerator * denomFactor
         }
-        if a >= 0 {
-            // Both in the right tail: the mirror image.
-            let la = logCDF(-b), lb = logCDF(-a)
-            return lb + log1mexp(la - lb)
-        }
-        // Across the middle: 1 − Φ(a) − Φ(−b).
-        return Foundation.log1p(-cdf(a) - cdf(-b))
+        return logLHS + Foundation.log(rightHandSide)
     }
 
-    /// log(1 − eˣ) for x ≤ 0.
-    static func log1mexp(_ x: Double) -> Double {
-        if x == 0 { return -.infinity }
-        return x > -0.693_147_180_559_945_3 ? Foundation.log(-expm1(x)) : Foundation.log1p(-Foundation.exp(x))
+    /// log(p − q) from log p and log q (`_log_diff`).
+    static func logDiff(_ logP: Double, _ logQ: Double) -> Double {
+        logP + Foundation.log1p(-Foundation.exp(logQ - logP))
     }
 
-    /// The log density at `x` of N(mu, sigma²) truncated to [low, high].
-    static func logPDF(_ x: Double, mu: Double, sigma: Double, low: Double, high: Double) -> Double {
-        guard x >= low, x <= high else { return -.infinity }
-        let z = (x - mu) / sigma
-        return -0.5 * z * z - logSqrt2Pi - Foundation.log(sigma) - logMass((low - mu) / sigma, (high - mu) / sigma)
+    /// NumPy's `logaddexp`.
+    static func logAddExp(_ x: Double, _ y: Double) -> Double {
+        if x == y { return x + logE2 }
+        let t = x - y
+        if t > 0 { return x + Foundation.log1p(Foundation.exp(-t)) }
+        if t <= 0 { return y + Foundation.log1p(Foundation.exp(t)) }
+        return t
     }
 
-    /// Φ⁻¹(p) for 0 < p < 1: Acklam's rational approximation refined by one Halley step.
-    static func quantile(_ p: Double) -> Double {
-        if p <= 0 { return -.infinity }
-        if p >= 1 { return .infinity }
-        let a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00]
-        let b = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01, -1.328068155288572e+01]
-        let c = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00]
-        let d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00]
-        let low = 0.02425
+    /// log(Φ(b) − Φ(a)), as `_log_gauss_mass`: in the left tail when b ≤ 0, mirrored when
+    /// a > 0, and log1p(−Φ(a) − Φ(−b)) across the middle.
+    static func logGaussMass(_ a: Double, _ b: Double) -> Double {
+        if a > 0 { return logDiff(logNdtr(-a), logNdtr(-b)) }
+        if b <= 0 { return logDiff(logNdtr(b), logNdtr(a)) }
+        return Foundation.log1p(-ndtr(a) - ndtr(-b))
+    }
+
+    /// log of the standard normal density (`_norm_logpdf`).
+    static func normLogPDF(_ x: Double) -> Double { -(x * x) / 2.0 - normPDFLogC }
+
+    /// Log density at `x` of N(loc, scale²) truncated to [loc + a·scale, loc + b·scale]
+    /// (`logpdf`): −∞ outside, NaN when a = b.
+    static func logPDF(_ x: Double, a: Double, b: Double, loc: Double, scale: Double) -> Double {
+        let z = (x - loc) / scale
+        if a == b { return .nan }
+        if z < a || z > b { return -.infinity }
+        return normLogPDF(z) - logGaussMass(a, b) - Foundation.log(scale)
+    }
+
+    /// The x with log Φ(x) = y (`_ndtri_exp`): a tail or logistic first guess, then Newton
+    /// steps (at most 100) until the step is below 1e-8·|x|; y close to 0 is solved on the
+    /// other side, as log(1 − eʸ).
+    static func ndtriExp(_ y: Double) -> Double {
+        let flipped = y > -1e-2
+        let z = flipped ? Foundation.log(-expm1(y)) : y
         var x: Double
-        if p < low {
-            let q = (-2 * Foundation.log(p)).squareRoot()
-            x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
-        } else if p <= 1 - low {
-            let q = p - 0.5, r = q * q
-            x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+        if z < -5 {
+            x = -(-2.0 * (z + normPDFLogC)).squareRoot()
         } else {
-            let q = (-2 * Foundation.log(1 - p)).squareRoot()
-            x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+            x = -ndtriExpApproxC * Foundation.log(expm1(-z))
         }
-        let e = cdf(x) - p
-        let u = e * (2 * Double.pi).squareRoot() * Foundation.exp(x * x / 2)
-        x -= u / (1 + x * u / 2)
-        return x
+        for _ in 0..<100 {
+            let logNdtrX = logNdtr(x)
+            let logNormPDFX = -0.5 * (x * x) - normPDFLogC
+            let dx = (logNdtrX - z) * Foundation.exp(logNdtrX - logNormPDFX)
+            x -= dx
+            if Swift.abs(dx) < 1e-8 * Swift.abs(x) { break }
+        }
+        return flipped ? -x : x
     }
 
-    /// A draw from N(mu, sigma²) truncated to [low, high], from a uniform `u` in [0, 1).
-    static func sample(u: Double, mu: Double, sigma: Double, low: Double, high: Double) -> Double {
-        let a = (low - mu) / sigma, b = (high - mu) / sigma
-        var z: Double
-        if a >= 0 {
-            // Right tail: work with the upper masses so the subtraction does not cancel.
-            let sa = cdf(-a), sb = cdf(-b)
-            z = -quantile(sa - u * (sa - sb))
-        } else {
-            let ca = cdf(a), cb = cdf(b)
-            z = quantile(ca + u * (cb - ca))
+    /// The quantile q of the standard normal truncated to [a, b] (`ppf`): a at q = 0, b at
+    /// q = 1, NaN when a = b; from the left tail when a < 0, else mirrored.
+    static func ppf(_ q: Double, a: Double, b: Double) -> Double {
+        if a == b { return .nan }
+        if q == 0 { return a }
+        if q == 1 { return b }
+        let logMass = logGaussMass(a, b)
+        if a < 0 {
+            return ndtriExp(logAddExp(logNdtr(a), Foundation.log(q) + logMass))
         }
-        if !z.isFinite { z = a.isFinite ? a : b }
-        return min(max(mu + sigma * z, low), high)
+        return -ndtriExp(logAddExp(logNdtr(-b), Foundation.log1p(-q) + logMass))
+    }
+
+    /// A draw of N(loc, scale²) truncated to [loc + a·scale, loc + b·scale] from a uniform
+    /// `u` in [0, 1) (`rvs`).
+    static func rvs(u: Double, a: Double, b: Double, loc: Double, scale: Double) -> Double {
+        ppf(u, a: a, b: b) * scale + loc
     }
 }
