@@ -94,6 +94,7 @@ bench: venv
 	$(VPY) bench/gpt.py --bench-bin .build-release/release/koan-bench
 	$(TEST_ENV) $(VPY) bench/finetune.py --koan-bin .build-release/release/koan
 	$(TEST_ENV) $(VPY) bench/compress.py --koan-bin .build-release/release/koan --bench-bin .build-release/release/koan-bench
+	$(TEST_ENV) $(VPY) bench/search.py --koan-bin .build-release/release/koan
 
 clean:
 	rm -rf .build notebooks/*.out.ipynb
