@@ -123,6 +123,17 @@ extension Tensor {
                 if let ad, let bd { gb = try unbroadcast(-(g * NDArray.binary(.floorDiv, ad, bd)), to: sb) }
                 return [needA ? try unbroadcast(g, to: sa) : nil, gb]
             }
+        case .fmod:
+            // fmod(a, b) = a - trunc(a / b)·b: d/da = 1, d/db = -trunc(a / b) = -(a - fmod(a, b)) / b.
+            let ad: NDArray? = needB ? a.data : nil, bd: NDArray? = needB ? b.data : nil
+            rule = { g in
+                var gb: NDArray? = nil
+                if let ad, let bd {
+                    let q = try NDArray.binary(.div, NDArray.binary(.sub, ad, NDArray.binary(.fmod, ad, bd)), bd)
+                    gb = try unbroadcast(-(g * q), to: sb)
+                }
+                return [needA ? try unbroadcast(g, to: sa) : nil, gb]
+            }
         case .atan2:
             let ad = a.data, bd = b.data
             rule = { g in
@@ -185,6 +196,17 @@ extension Tensor {
                 let ad = a.data
                 rule = { g in
                     let q = try NDArray.binary(.floorDiv, ad, scalar: s, scalarIsFloat: true, scalarOnLeft: true)
+                    return [try unbroadcast(-(g * q), to: sa)]
+                }
+            } else {
+                rule = { g in [try unbroadcast(g, to: sa)] }
+            }
+        case .fmod:
+            if onLeft {   // fmod(s, a): d/da = -trunc(s / a) = -(s - fmod(s, a)) / a
+                let ad = a.data
+                rule = { g in
+                    let r = try NDArray.binary(.fmod, ad, scalar: s, scalarIsFloat: true, scalarOnLeft: true)
+                    let q = try (-(r - s)) / ad
                     return [try unbroadcast(-(g * q), to: sa)]
                 }
             } else {

@@ -70,7 +70,9 @@ func registerCoreFunctions(_ r: Registry) {
     r.function("String(repeating element: String, count: Int) -> String", "A string of count copies of element.") { a, _ in
         let n = try a[1].asInt()
         guard n >= 0 else { throw Fault(.value, "count must not be negative") }
-        return .string(String(repeating: try a[0].asString(), count: n))
+        let element = try a[0].asString()
+        try ValueMemory.reserve(count: n, bytesEach: element.utf8.count, "a string of \(n) copies of a \(element.utf8.count)-byte string")
+        return .string(String(repeating: element, count: n))
     }
     r.function("Bool(_ value: Any) -> Bool", "Converts \"true\"/\"false\" to Bool (nil otherwise).") { a, _ in
         switch a[0] {
@@ -85,6 +87,7 @@ func registerCoreFunctions(_ r: Registry) {
     r.function("Array(repeating element: Any, count: Int) -> Array", "An array of count copies of element.") { a, _ in
         let n = try a[1].asInt()
         guard n >= 0 else { throw Fault(.value, "count must not be negative") }
+        try ValueMemory.reserve(count: n, bytesEach: ValueMemory.valueBytes, "an array of \(n) elements")
         return .array(Array(repeating: a[0], count: n))
     }
     r.function("stride(from start: Number, to end: Number, by stride: Number) -> StrideTo",

@@ -5,13 +5,21 @@ struct ArgumentExpr {
     var label: String?
     var value: Expr
     var trailing = false
+    /// For an argument of integer literals only whose value as a Double differs
+    /// (`1 / 1000`): that value, taken when the parameter is a `Double`, as Swift types
+    /// the literals from the parameter.
+    var asDouble: Double? = nil
 }
 
 @inline(__always)
 func evalArguments(_ args: [ArgumentExpr], _ rt: Runtime, _ f: Frame) throws -> [Argument] {
     var out: [Argument] = []
     out.reserveCapacity(args.count)
-    for a in args { out.append(Argument(label: a.label, value: try a.value.eval(rt, f), trailing: a.trailing)) }
+    for a in args {
+        var argument = Argument(label: a.label, value: try a.value.eval(rt, f), trailing: a.trailing)
+        argument.asDouble = a.asDouble
+        out.append(argument)
+    }
     return out
 }
 
@@ -91,8 +99,15 @@ final class ResolvedMember {
     /// The plan takes the arguments as they come (`.argument(0)`, `.argument(1)`, ...),
     /// so the evaluated values are passed on without `fill`.
     let isIdentity: Bool
-    init(_ entry: Member, _ plan: [ArgumentSource]) {
+    /// Arguments of integer literals going to `Double` parameters, as Doubles (see
+    /// `ArgumentExpr.asDouble`): (argument index, value).
+    let literalDoubles: [(Int, Double)]
+    init(_ entry: Member, _ plan: [ArgumentSource], labels: [Argument]) {
         self.entry = entry; self.plan = plan
+        literalDoubles = zip(plan, entry.params).compactMap { source, param in
+            guard case .argument(let i) = source, param.wantsDouble, let d = labels[i].asDouble else { return nil }
+            return (i, d)
+        }
         isIdentity = plan.count == entry.params.count && plan.enumerated().allSatisfy { i, source in
             if case .argument(let j) = source { return i == j }
             return false
@@ -102,6 +117,8 @@ final class ResolvedMember {
     /// The values the implementation receives, from the call's argument values in order.
     @inline(__always)
     func arguments(_ values: [Value], _ rt: Runtime, labels: [Argument]) -> [Value] {
+        var values = values
+        for (i, d) in literalDoubles { values[i] = .double(d) }
         if isIdentity { return values }
         return rt.fill(plan, entry.params, withLabels(labels, values))
     }
@@ -109,7 +126,11 @@ final class ResolvedMember {
 
 /// The call's arguments with their labels (`labels` holds the labels, `values` the values).
 func withLabels(_ labels: [Argument], _ values: [Value]) -> [Argument] {
-    zip(labels, values).map { Argument(label: $0.label, value: $1, trailing: $0.trailing) }
+    zip(labels, values).map {
+        var a = Argument(label: $0.label, value: $1, trailing: $0.trailing)
+        a.asDouble = $0.asDouble
+        return a
+    }
 }
 
 @inline(__always)
@@ -131,7 +152,11 @@ final class MemberSite {
 
     init(name: String, args: [ArgumentExpr]) {
         self.name = name
-        self.labels = args.map { Argument(label: $0.label, value: .void, trailing: $0.trailing) }
+        self.labels = args.map {
+            var a = Argument(label: $0.label, value: .void, trailing: $0.trailing)
+            a.asDouble = $0.asDouble
+            return a
+        }
     }
 
     /// The member for this receiver and its argument plan; nil when the name is only a property.
@@ -147,7 +172,7 @@ final class MemberSite {
             if entry.isProperty { continue }
             switch matchArguments(entry.params.map(\.shape), labels) {
             case .success(let plan):
-                let resolved = ResolvedMember(entry, plan)
+                let resolved = ResolvedMember(entry, plan, labels: labels)
                 cachedKind = kind; cachedClass = objectClass; cached = resolved
                 return resolved
             case .failure(let fault): if firstError == nil { firstError = fault }
@@ -216,7 +241,15 @@ final class MutatingCall: Expr {
             // Fast path for the commonest mutation, `xs.append(x)` in a loop: no argument
             // array, no member lookup, no plan; the array is moved out of its place, so it
             // is uniquely referenced and appended to in place.
-            let element = try args[0].value.eval(rt, f)
+            var element = try args[0].value.eval(rt, f)
+            if case .array(let type)? = receiver.declaredType?.unwrapped, type != .any {
+                // `var xs = [1, 2]` holds Ints: `xs.append("x")` is refused as Swift does.
+                guard let converted = type.convert(element) else {
+                    throw KoanError.failure(.type, "cannot convert value of type '\(element.typeName)' to expected argument type '\(type.name)'",
+                                            at: args[0].value.span)
+                }
+                element = converted
+            }
             try receiver.modify(rt, f) { recv in
                 if var xs = recv.takeArray() {
                     xs.append(element)

@@ -3,14 +3,20 @@ import SwiftSyntax
 
 /// Lowering of expressions.
 extension Lowerer {
-    func lowerExpr(_ e: ExprSyntax) throws -> Expr {
+    /// Lowers `e`; `expecting` is the type its context asks for (an annotation, a
+    /// parameter, a return type), which integer literals take as in Swift:
+    /// `let lr: Double = 1 / 1000` is 0.001, `let xs: [Double] = [1, 1 / 2]` is [1.0, 0.5].
+    /// The context reaches through arithmetic, parentheses, `?:`, `??` and collection
+    /// literals, not into calls or subscripts (those have their own parameter types).
+    func lowerExpr(_ e: ExprSyntax, expecting: TypeAnn? = nil) throws -> Expr {
         let s = span(e)
+        let wantsDouble = expecting?.literalScalar == .double
         switch e.as(ExprSyntaxEnum.self) {
         case .integerLiteralExpr(let i):
             guard let v = i.representedLiteralValue else {
                 throw failure(.overflow, "integer literal '\(i.literal.text)' overflows when stored into 'Int'", i)
             }
-            return Literal(.int(v), span: s)
+            return Literal(wantsDouble ? .double(Double(v)) : .int(v), span: s)
         case .floatLiteralExpr(let f):
             guard let v = f.representedLiteralValue else { throw failure(.value, "invalid floating-point literal", f) }
             return Literal(.double(v), span: s)
@@ -21,19 +27,28 @@ extension Lowerer {
         case .stringLiteralExpr(let str):
             return try lowerString(str)
         case .arrayExpr(let a):
-            return ArrayLiteral(try a.elements.map { try lowerExpr($0.expression) }, span: s)
+            var element: TypeAnn?
+            if case .array(let t)? = expecting?.unwrapped { element = t }
+            return ArrayLiteral(try a.elements.map { try lowerExpr($0.expression, expecting: element) }, span: s)
         case .dictionaryExpr(let d):
             switch d.content {
             case .colon: return DictLiteral([], span: s)
             case .elements(let elements):
-                return DictLiteral(try elements.map { (try lowerExpr($0.key), try lowerExpr($0.value)) }, span: s)
+                var kt: TypeAnn?, vt: TypeAnn?
+                if case .dict(let k, let v)? = expecting?.unwrapped { kt = k; vt = v }
+                return DictLiteral(try elements.map {
+                    (try lowerExpr($0.key, expecting: kt), try lowerExpr($0.value, expecting: vt))
+                }, span: s)
             }
         case .tupleExpr(let t):
             if t.elements.count == 1, let only = t.elements.first, only.label == nil {
-                return try lowerExpr(only.expression)
+                return try lowerExpr(only.expression, expecting: expecting)
             }
             let labels = t.elements.map { $0.label?.text ?? "" }
-            return TupleLiteral(try t.elements.map { try lowerExpr($0.expression) }, labels: labels, span: s)
+            var types: [TypeAnn?] = Array(repeating: nil, count: t.elements.count)
+            if case .tuple(let ts, _)? = expecting?.unwrapped, ts.count == types.count { types = ts }
+            return TupleLiteral(try zip(t.elements, types).map { try lowerExpr($0.expression, expecting: $1) },
+                                labels: labels, span: s)
         case .declReferenceExpr(let d):
             return try lowerReference(d)
         case .memberAccessExpr(let m):
@@ -52,12 +67,12 @@ extension Lowerer {
             return try lowerClosure(c)
         case .infixOperatorExpr(let i):
             if let assignment = try lowerAssignment(e) { return Discard(assignment, span: s) }
-            return try lowerInfix(i)
+            return try lowerInfix(i, expecting: expecting)
         case .prefixOperatorExpr(let p):
             let text = p.operator.text
             if text == "-", let lit = p.expression.as(IntegerLiteralExprSyntax.self) {
                 let digits = lit.literal.text.filter { $0 != "_" }
-                if let v = Int("-" + digits) { return Literal(.int(v), span: s) }
+                if let v = Int("-" + digits) { return Literal(wantsDouble ? .double(Double(v)) : .int(v), span: s) }
             }
             if text == "..<" || text == "..." {
                 // `..<3`, `...3`: a range open at the bottom (for slicing).
@@ -66,12 +81,13 @@ extension Lowerer {
             guard let op = UnaryOp(rawValue: text) else {
                 throw unsupported("prefix operator '\(text)' is not supported in Koan", p.operator)
             }
-            return Unary(op, try lowerExpr(p.expression), span: s)
+            return Unary(op, try lowerExpr(p.expression, expecting: op == .neg || op == .plus ? expecting : nil), span: s)
         case .postfixOperatorExpr(let p) where p.operator.text == "...":
             // `2...`: a range open at the top (for slicing).
             return OneSidedRange(lower: try lowerExpr(p.expression), span: s)
         case .ternaryExpr(let t):
-            return Ternary(try lowerExpr(t.condition), try lowerExpr(t.thenExpression), try lowerExpr(t.elseExpression), span: s)
+            return Ternary(try lowerExpr(t.condition), try lowerExpr(t.thenExpression, expecting: expecting),
+                           try lowerExpr(t.elseExpression, expecting: expecting), span: s)
         case .isExpr(let i):
             return Cast(.check, try lowerExpr(i.expression), try lowerType(i.type), span: s)
         case .asExpr(let a):
@@ -248,7 +264,16 @@ extension Lowerer {
     }
 
     func lowerArguments(_ list: LabeledExprListSyntax) throws -> [ArgumentExpr] {
-        try list.map { ArgumentExpr(label: $0.label?.text, value: try lowerExpr($0.expression)) }
+        try list.map { element in
+            let value = try lowerExpr(element.expression)
+            var argument = ArgumentExpr(label: element.label?.text, value: value)
+            if let l = value as? Literal, case .int(let i) = l.value,
+               let d = try lowerExpr(element.expression, expecting: .double) as? Literal,
+               case .double(let x) = d.value, x != Double(i) {
+                argument.asDouble = x
+            }
+            return argument
+        }
     }
 
     func lowerCall(_ c: FunctionCallExprSyntax) throws -> Expr {
@@ -333,13 +358,22 @@ extension Lowerer {
 
     // MARK: Operators and assignment
 
-    func lowerInfix(_ i: InfixOperatorExprSyntax) throws -> Expr {
+    func lowerInfix(_ i: InfixOperatorExprSyntax, expecting: TypeAnn? = nil) throws -> Expr {
         let s = span(i)
         guard let opExpr = i.operator.as(BinaryOperatorExprSyntax.self) else {
             throw unsupported("this operator is not supported in Koan", i.operator)
         }
         let text = opExpr.operator.text
-        let lhs = try lowerExpr(i.leftOperand), rhs = try lowerExpr(i.rightOperand)
+        // The operands of arithmetic take the context's type (`1 / 1000` as a Double);
+        // `a ?? b` passes it to both sides.
+        let operandType: TypeAnn?
+        switch text {
+        case "+", "-", "*", "/", "%": operandType = expecting?.literalScalar == .double ? .double : nil
+        case "??": operandType = expecting.map { .optional($0.unwrapped) }
+        default: operandType = nil
+        }
+        let lhs = try lowerExpr(i.leftOperand, expecting: operandType),
+            rhs = try lowerExpr(i.rightOperand, expecting: operandType.map(\.unwrapped))
         switch text {
         case "&&": return ShortCircuit(.and, lhs, rhs, span: s)
         case "||": return ShortCircuit(.or, lhs, rhs, span: s)
@@ -361,22 +395,31 @@ extension Lowerer {
         guard let i = e.as(InfixOperatorExprSyntax.self) else { return nil }
         let s = span(i)
         if i.operator.is(AssignmentExprSyntax.self) {
-            let value = try lowerExpr(i.rightOperand)
-            if i.leftOperand.is(DiscardAssignmentExprSyntax.self) { return ExprStmt(value) }
+            if i.leftOperand.is(DiscardAssignmentExprSyntax.self) { return ExprStmt(try lowerExpr(i.rightOperand)) }
             if let t = i.leftOperand.as(TupleExprSyntax.self), t.elements.count > 1 {
                 let places = try t.elements.map { el -> Place? in
                     if el.expression.is(DiscardAssignmentExprSyntax.self) { return nil }
                     return try requirePlace(el.expression)
                 }
-                return TupleAssign(places, value, span: s)
+                return TupleAssign(places, try lowerExpr(i.rightOperand), span: s)
             }
-            return Assign(try requirePlace(i.leftOperand), value, span: s)
+            let place = try requirePlace(i.leftOperand)
+            return Assign(place, try lowerExpr(i.rightOperand, expecting: staticType(of: place)), span: s)
         }
         if let op = i.operator.as(BinaryOperatorExprSyntax.self), let binary = BinaryOp(compound: op.operator.text) {
-            let value = try lowerExpr(i.rightOperand)
-            return CompoundAssign(try requirePlace(i.leftOperand), binary, value, span: s)
+            let place = try requirePlace(i.leftOperand)
+            let scalar = staticType(of: place)?.literalScalar
+            return CompoundAssign(place, binary, try lowerExpr(i.rightOperand, expecting: scalar), span: s)
         }
         return nil
+    }
+
+    /// The type a variable place is known to hold while lowering: its annotation or the
+    /// type inferred from its literal initializer (a global declared in this cell: its
+    /// declaration here, not the workspace's previous one).
+    func staticType(of place: Place) -> TypeAnn? {
+        if let g = place as? GlobalPlace, let known = cellTypes[g.global.name] { return known }
+        return place.declaredType
     }
 
     func requirePlace(_ e: ExprSyntax) throws -> Place {

@@ -22,6 +22,7 @@ extension Lowerer {
         let closure = try lowerFunctionBody(def, span: span(f.name)) {
             def.params = try f.signature.parameterClause.parameters.map(lowerParameter)
             def.returnType = try f.signature.returnClause.map { try lowerType($0.type) }
+            scope.returnType = def.returnType
             return try lowerBody(body.statements)
         }
         return DeclareFunction(target, closure, span: span(f.name))
@@ -45,7 +46,7 @@ extension Lowerer {
         let name = p.secondName?.text ?? first
         let type = try lowerType(p.type)
         let variadic = p.ellipsis != nil
-        let defaultValue = try p.defaultValue.map { try lowerExpr($0.value) }
+        let defaultValue = try p.defaultValue.map { try lowerExpr($0.value, expecting: type) }
         if name != "_", scope.isDeclaredInCurrentBlock(name) {
             throw failure(.type, "invalid redeclaration of '\(name)'", p)
         }
@@ -62,7 +63,7 @@ extension Lowerer {
             if case .expr(let e) = item.item { expr = e }
             if case .stmt(let st) = item.item, let es = st.as(ExpressionStmtSyntax.self) { expr = es.expression }
             if let e = expr, !e.is(IfExprSyntax.self), !e.is(SwitchExprSyntax.self) {
-                let lowered = try lowerExpr(e)
+                let lowered = try lowerExpr(e, expecting: scope.returnType)
                 return Block([Return(lowered, span: lowered.span)], span: span(items))
             }
         }
@@ -122,6 +123,7 @@ extension Lowerer {
             case nil: break
             }
             def.returnType = try c.signature?.returnClause.map { try lowerType($0.type) }
+            scope.returnType = def.returnType
             return try lowerBody(c.statements)
         }
     }

@@ -21,6 +21,8 @@ final class Lowerer {
     var cellDeclared: [String: Bool]
     /// Every name a top-level declaration of this text introduces (for forward references).
     var topLevelNames: Set<String> = []
+    /// The types of top-level names declared so far in this cell (nil: not known).
+    var cellTypes: [String: TypeAnn?] = [:]
     private var labelIDs: [String: Int] = [:]
 
     init(map: SourceMap, workspace: Workspace, registry: Registry, cellDeclared: [String: Bool]) {
@@ -149,7 +151,7 @@ final class Lowerer {
         case .guardStmt(let g): return try lowerGuard(g)
         case .returnStmt(let r):
             if scope.isTopLevel { throw failure(.type, "return invalid outside of a func", r) }
-            return Return(try r.expression.map(lowerExpr), span: span(r))
+            return Return(try r.expression.map { try lowerExpr($0, expecting: scope.returnType) }, span: span(r))
         case .breakStmt(let b):
             let l = b.label?.text
             if let l, !scope.loops.contains(l), !scope.switchLabels.contains(l) {
@@ -333,10 +335,15 @@ final class Lowerer {
             if let accessor = binding.accessorBlock {
                 throw unsupported("computed properties and observers are not supported in Koan", accessor)
             }
-            let type = try binding.typeAnnotation.map { try lowerType($0.type) }
+            var type = try binding.typeAnnotation.map { try lowerType($0.type) }
             let value: Expr
             if let initializer = binding.initializer {
-                value = try lowerExpr(initializer.value)
+                value = try lowerExpr(initializer.value, expecting: type)
+                // A `var` keeps the type Swift infers from a literal initializer:
+                // `var q = 1; q = "s"` is refused, `var lr = 0.1; lr = 1 / 1000` is 0.001.
+                if type == nil, !isLet, binding.pattern.is(IdentifierPatternSyntax.self) {
+                    type = TypeAnn.inferred(from: value)
+                }
             } else if case .optional? = type {
                 value = Literal(.null, span: span(binding))
             } else {
@@ -355,6 +362,7 @@ final class Lowerer {
         if scope.atGlobalLevel && !forceLocal {
             if cellDeclared[name] != nil { throw failure(.type, "invalid redeclaration of '\(name)'", node) }
             cellDeclared[name] = isLet
+            cellTypes[name] = .some(type)
             return .global(workspace.global(name), isLet: isLet, type: type)
         }
         if name != "_", scope.isDeclaredInCurrentBlock(name) {

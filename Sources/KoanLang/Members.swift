@@ -22,7 +22,11 @@ func registerCollectionMembers(_ r: Registry) {
         case .array(let xs): return .int(xs.count)
         case .dict(let d): return .int(d.count)
         case .string(let s): return .int(s.count)
-        case .range(let r): return .int(r.count)
+        case .range(let r):
+            guard let n = r.count else {
+                throw Fault(.overflow, "the count of \(Value.range(r).debugDescription) overflows Int")
+            }
+            return .int(n)
         default: return .int(try v.elements().count)
         }
     }

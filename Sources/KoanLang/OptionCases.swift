@@ -39,7 +39,7 @@ package final class EnumCase: KoanObject, NamedCase {
     package var caseName: String? { arguments.isEmpty ? name : nil }
     package var description: String {
         if arguments.isEmpty { return ".\(name)" }
-        let parts = arguments.map { a in (a.label.map { "\($0): " } ?? "") + a.value.debugDescription }
+        let parts = arguments.map { a in (a.label.map { "\($0): " } ?? "") + (a.asDouble.map { "\($0)" } ?? a.value.debugDescription) }
         return ".\(name)(\(parts.joined(separator: ", ")))"
     }
     package var richRepresentations: [String: MimeData] { [:] }

@@ -11,6 +11,8 @@ package struct ParamSpec {
         self.label = label; self.name = name; self.type = type
         self.defaultText = defaultText; self.defaultValue = defaultValue; self.variadic = variadic
     }
+    /// A `Double` (or `Double?`) parameter: integer literals passed to it are Doubles.
+    var wantsDouble: Bool { type == "Double" || type == "Double?" }
     var shape: ParamShape {
         ParamShape(label: label, hasDefault: defaultText != nil, variadic: variadic, takesClosure: type.contains("->"))
     }

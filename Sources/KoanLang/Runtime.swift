@@ -162,7 +162,8 @@ final class Runtime {
         let locals = def.paramLocals, checks = def.paramChecks
         var needsConversion = false
         for i in 0..<args.count {
-            let value = try args[i].value.eval(self, caller)
+            var value = try args[i].value.eval(self, caller)
+            if let d = args[i].asDouble, def.paramTypes[i]?.literalScalar == .double { value = .double(d) }
             if !checks[i].accepts(value) { needsConversion = true }
             locals[i].store(value, in: frame)
         }
@@ -222,6 +223,7 @@ final class Runtime {
             let locals = def.paramLocals, types = def.paramTypes
             for i in 0..<args.count {
                 var value = args[i].value
+                if let d = args[i].asDouble, types[i]?.literalScalar == .double { value = .double(d) }
                 if let type = types[i] {
                     guard let converted = type.convert(value) else { throw argumentTypeError(value, type, span) }
                     value = converted
@@ -234,7 +236,9 @@ final class Runtime {
         for (param, source) in zip(def.params, plan) {
             var value: Value
             switch source {
-            case .argument(let i): value = args[i].value
+            case .argument(let i):
+                value = args[i].value
+                if let d = args[i].asDouble, param.type?.literalScalar == .double { value = .double(d) }
             case .variadic(let idx): value = .array(idx.map { args[$0].value })
             case .defaultValue:
                 guard let d = param.defaultValue else { value = .null; break }
@@ -300,7 +304,9 @@ final class Runtime {
 func fillArguments(_ plan: [ArgumentSource], _ params: [ParamSpec], _ args: [Argument]) -> [Value] {
     zip(plan, params).map { source, param in
         switch source {
-        case .argument(let i): return args[i].value
+        case .argument(let i):
+            if let d = args[i].asDouble, param.wantsDouble { return .double(d) }
+            return args[i].value
         case .variadic(let idx): return .array(idx.map { args[$0].value })
         case .defaultValue: return param.defaultValue ?? .null
         }
@@ -313,6 +319,9 @@ package struct Argument {
     package var value: Value
     /// A trailing closure: it may fill a labelled parameter (`xs.sorted { ... }` is `sorted(by:)`).
     var trailing = false
+    /// The argument's value as a Double when it is integer literals only and Swift would
+    /// type them from a `Double` parameter (`.adamW(lr: 1 / 1000)`); see `ArgumentExpr`.
+    var asDouble: Double? = nil
     package init(label: String?, value: Value, trailing: Bool = false) {
         self.label = label; self.value = value; self.trailing = trailing
     }

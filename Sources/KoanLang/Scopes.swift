@@ -18,6 +18,8 @@ final class FunctionScope {
     /// Depth of enclosing `switch` statements (a plain `break` may leave them).
     var switches = 0
     var switchLabels: [String] = []
+    /// The declared return type of the function, the context of its `return` values.
+    var returnType: TypeAnn?
 
     init(parent: FunctionScope?, isTopLevel: Bool, isClosure: Bool) {
         self.parent = parent; self.isTopLevel = isTopLevel; self.isClosure = isClosure

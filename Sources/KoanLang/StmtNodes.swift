@@ -327,6 +327,11 @@ enum Sequences {
             guard let (lo, hi) = r.intBounds else {
                 throw Fault(.type, "cannot iterate a range of type '\(v.typeName)': its bounds must be Int")
             }
+            if hi > lo {
+                let (n, o) = hi.subtractingReportingOverflow(lo)
+                try ValueMemory.reserve(count: o ? Int.max : n, bytesEach: ValueMemory.valueBytes,
+                                        "an array of the \(o ? "more than \(Int.max)" : "\(n)") elements of \(v.debugDescription)")
+            }
             return (lo..<hi).map { .int($0) }
         case .stride(let s):
             guard let from = s.from.asNumber, let to = s.to.asNumber, let by = s.by.asNumber else {
@@ -334,6 +339,11 @@ enum Sequences {
             }
             guard by != 0 else { throw Fault(.value, "stride step must not be zero") }
             let allInt = [s.from, s.to, s.by].allSatisfy { if case .int = $0 { return true }; return false }
+            let steps = ((to - from) / by).rounded(.up)
+            if steps > 0 {
+                let n = steps >= Double(Int.max) ? Int.max : Int(steps)
+                try ValueMemory.reserve(count: n, bytesEach: ValueMemory.valueBytes, "an array of the \(n) elements of a stride")
+            }
             var out: [Value] = []
             var i = 0
             while true {

@@ -39,6 +39,51 @@ indirect enum TypeAnn: Equatable, Sendable {
         }
     }
 
+    /// The type without optional wrapping (`Double?` → `Double`).
+    var unwrapped: TypeAnn {
+        if case .optional(let t) = self { return t.unwrapped }
+        return self
+    }
+
+    /// `.int` or `.double` when a literal in this context takes that type, else nil.
+    var literalScalar: TypeAnn? {
+        switch unwrapped {
+        case .int: return .int
+        case .double: return .double
+        default: return nil
+        }
+    }
+
+    /// The type of a value known when lowering (a literal, an array of like literals),
+    /// which a `var` keeps as Swift infers it: `var q = 1` is an Int, `var xs = [1.5]` a
+    /// [Double]. Nil for anything else (no check then).
+    static func inferred(from e: Expr) -> TypeAnn? {
+        if let l = e as? Literal { return scalar(of: l.value) }
+        if e is Interpolation { return .string }
+        if let a = e as? ArrayLiteral, !a.elements.isEmpty {
+            var kinds: Set<ValueKind> = []
+            for x in a.elements {
+                guard let l = x as? Literal, let t = scalar(of: l.value) else { return nil }
+                kinds.insert(t == .int ? .int : t == .double ? .double : t == .bool ? .bool : .string)
+            }
+            if kinds == [.int] { return .array(.int) }
+            if kinds == [.double] || kinds == [.int, .double] { return .array(.double) }
+            if kinds == [.bool] { return .array(.bool) }
+            if kinds == [.string] { return .array(.string) }
+        }
+        return nil
+    }
+
+    private static func scalar(of v: Value) -> TypeAnn? {
+        switch v {
+        case .int: return .int
+        case .double: return .double
+        case .bool: return .bool
+        case .string: return .string
+        default: return nil
+        }
+    }
+
     /// The value as this type (Int → Double widened, element-wise in collections),
     /// or nil when it does not conform.
     func convert(_ value: Value) -> Value? {

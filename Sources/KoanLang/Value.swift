@@ -65,7 +65,18 @@ package struct RangeValue: Equatable, Hashable {
         if closed { return hi == Int.max ? nil : (lo, hi + 1) }
         return (lo, hi)
     }
-    package var count: Int { intBounds.map { max(0, $0.1 - $0.0) } ?? 0 }
+    /// The number of elements of an Int range, as Swift counts it: `(1...Int.max).count` is
+    /// Int.max; nil when the count itself overflows Int (`(0...Int.max)`, where Swift traps)
+    /// or the bounds are not Int.
+    package var count: Int? {
+        guard case .int(let lo) = lower, case .int(let hi) = upper else { return nil }
+        if hi < lo || (!closed && hi == lo) { return 0 }
+        let (d, o) = hi.subtractingReportingOverflow(lo)
+        if o { return nil }
+        if !closed { return d }
+        let (c, o2) = d.addingReportingOverflow(1)
+        return o2 ? nil : c
+    }
 }
 
 /// `stride(from:to:by:)` / `stride(from:through:by:)`, lazily iterated.

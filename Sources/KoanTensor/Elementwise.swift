@@ -15,7 +15,7 @@ public enum UnaryOp: String, Sendable, CaseIterable {
 ///     let z = try NDArray.binary(.add, x, y)
 public enum BinaryOp: String, Sendable, CaseIterable {
     case add, sub, mul, div, pow, maximum, minimum, mod /* Python/NumPy sign rule */,
-         floorDiv, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, atan2
+         fmod /* C and Swift: truncating, the dividend's sign */, floorDiv, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, atan2
 
     var isComparison: Bool {
         switch self { case .eq, .ne, .lt, .le, .gt, .ge: true; default: false }
@@ -123,6 +123,14 @@ extension Double: KFloat {
     return r
 }
 
+/// Swift's `%` on Int64 (truncating); 0 where Swift would trap (x % 0, Int64.min % -1), as
+/// `intMod` does.
+@inline(__always) func intFmod(_ a: Int64, _ b: Int64) -> Int64 {
+    if b == 0 { return 0 }
+    let (r, o) = a.remainderReportingOverflow(dividingBy: b)
+    return o ? 0 : r
+}
+
 @inline(__always) func intPow(_ a: Int64, _ b: Int64) -> Int64 {
     if b < 0 { return a == 1 ? 1 : (a == -1 ? (b & 1 == 0 ? 1 : -1) : 0) }
     var result: Int64 = 1, base = a, e = b
@@ -199,6 +207,7 @@ func floatBinary<T: KFloat>(_ op: BinaryOp, _ a: NDArray, _ b: NDArray, _ out: N
     case .maximum: binaryApply(a, b, out, T.self, T.self) { fmaximum($0, $1) }
     case .minimum: binaryApply(a, b, out, T.self, T.self) { fminimum($0, $1) }
     case .mod: binaryApply(a, b, out, T.self, T.self) { floatMod($0, $1) }
+    case .fmod: binaryApply(a, b, out, T.self, T.self) { T.kfmod($0, $1) }
     case .floorDiv: binaryApply(a, b, out, T.self, T.self) { floatFloorDiv($0, $1) }
     case .atan2: binaryApply(a, b, out, T.self, T.self) { T.katan2($0, $1) }
     case .eq: binaryApply(a, b, out, T.self, UInt8.self) { $0 == $1 ? 1 : 0 }
@@ -220,6 +229,7 @@ func intBinary(_ op: BinaryOp, _ a: NDArray, _ b: NDArray, _ out: NDArray) {
     case .maximum: binaryApply(a, b, out, Int64.self, Int64.self) { Swift.max($0, $1) }
     case .minimum: binaryApply(a, b, out, Int64.self, Int64.self) { Swift.min($0, $1) }
     case .mod: binaryApply(a, b, out, Int64.self, Int64.self) { intMod($0, $1) }
+    case .fmod: binaryApply(a, b, out, Int64.self, Int64.self) { intFmod($0, $1) }
     case .floorDiv: binaryApply(a, b, out, Int64.self, Int64.self) { intFloorDiv($0, $1) }
     case .eq: binaryApply(a, b, out, Int64.self, UInt8.self) { $0 == $1 ? 1 : 0 }
     case .ne: binaryApply(a, b, out, Int64.self, UInt8.self) { $0 != $1 ? 1 : 0 }
@@ -303,7 +313,7 @@ extension NDArray {
         }
         if p == .bool {
             switch op {
-            case .sub, .mod, .floorDiv, .pow:
+            case .sub, .mod, .fmod, .floorDiv, .pow:
                 throw TensorError.unsupportedDType(op: op.rawValue, dtype: .bool)
             default: break
             }

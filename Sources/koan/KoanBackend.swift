@@ -13,7 +13,7 @@ final class KoanBackend: KernelBackend, @unchecked Sendable {
             implementationVersion: KoanVersion.string,
             languageInfo: LanguageInfo(name: "koan", version: KoanVersion.string, mimetype: "text/x-koan",
                                        fileExtension: ".koan", pygmentsLexer: "swift", codemirrorMode: "swift"),
-            banner: "Koan \(KoanVersion.string): Swift-syntax cells over one persistent workspace. %help for help.",
+            banner: "Koan \(KoanVersion.full): Swift-syntax cells over one persistent workspace. %help for help.",
             helpLinks: [HelpLink(text: "The Swift Programming Language", url: "https://docs.swift.org/swift-book/")]
         )
     }

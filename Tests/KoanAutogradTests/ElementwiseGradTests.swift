@@ -24,11 +24,11 @@ final class ElementwiseGradTests: XCTestCase {
     }
 
     func testBinaryOpsWithBroadcasting() throws {
-        let ops: [BinaryOp] = [.add, .sub, .mul, .div, .pow, .maximum, .minimum, .mod, .atan2]
+        let ops: [BinaryOp] = [.add, .sub, .mul, .div, .pow, .maximum, .minimum, .mod, .fmod, .atan2]
         let shapes: [([Int], [Int])] = [([3, 4], [3, 4]), ([3, 1], [4]), ([2, 3, 4], [3, 1]), ([4], [2, 1, 4]), ([], [2, 3])]
         for op in ops {
             for (k, (sa, sb)) in shapes.enumerated() {
-                let positive = op == .pow || op == .div || op == .mod
+                let positive = op == .pow || op == .div || op == .mod || op == .fmod
                 let a = try values(sa, seed: UInt64(10 + k), offset: positive ? 2 : 0)
                 let b = try values(sb, seed: UInt64(20 + k), offset: positive ? 1.5 : 0.1)
                 try checkGradients([a, b]) { xs in try wsum(Tensor.binary(op, xs[0], xs[1])) }
@@ -59,7 +59,7 @@ final class ElementwiseGradTests: XCTestCase {
     }
 
     func testScalarOps() throws {
-        let ops: [BinaryOp] = [.add, .sub, .mul, .div, .pow, .maximum, .minimum, .mod, .atan2]
+        let ops: [BinaryOp] = [.add, .sub, .mul, .div, .pow, .maximum, .minimum, .mod, .fmod, .atan2]
         for op in ops {
             for onLeft in [false, true] {
                 let x = try values([2, 3], seed: 40, offset: 2)

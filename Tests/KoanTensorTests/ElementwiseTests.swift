@@ -42,11 +42,22 @@ final class ElementwiseTests: XCTestCase {
         }
     }
 
+    /// `.fmod` is Swift's `%` (the dividend's sign), `.mod` NumPy's remainder (the divisor's).
+    func testFmodAndModSignRules() throws {
+        let a = try NDArray(ints: [-5, 5, -5, 5], shape: [4]), b = try NDArray(ints: [3, 3, -3, -3], shape: [4])
+        XCTAssertEqual(try NDArray.binary(.fmod, a, b).ints(), [-2, 2, -2, 2])   // Swift: -5 % 3, 5 % 3, -5 % -3, 5 % -3
+        XCTAssertEqual(try NDArray.binary(.mod, a, b).ints(), [1, 2, -2, -1])
+        let x = try NDArray(values: [-5.5, 5.5, -5.5], shape: [3], dtype: .float64), y = try NDArray(values: [2, -2, 2], shape: [3], dtype: .float64)
+        XCTAssertEqual(try NDArray.binary(.fmod, x, y).doubles(),
+                       [(-5.5).truncatingRemainder(dividingBy: 2), 5.5.truncatingRemainder(dividingBy: -2), -1.5])
+    }
+
     func testNoTrapsOnIntegerEdgeCases() throws {
         let x = try NDArray(ints: [Int64.min, 5, -5], shape: [3])
         let y = try NDArray(ints: [-1, 0, 0], shape: [3])
         XCTAssertEqual(try NDArray.binary(.floorDiv, x, y).ints(), [Int64.min, 0, 0])
         XCTAssertEqual(try NDArray.binary(.mod, x, y).ints(), [0, 0, 0])
+        XCTAssertEqual(try NDArray.binary(.fmod, x, y).ints(), [0, 0, 0])
         XCTAssertEqual(try x.unary(.neg).ints()[0], Int64.min)
         XCTAssertEqual(try x.unary(.abs).ints()[0], Int64.min)
     }

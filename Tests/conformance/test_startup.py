@@ -184,3 +184,30 @@ def test_jupyter_client_reads_the_welcome(started):
         assert msg["parent_header"] == {}
     finally:
         kc.stop_channels()
+
+
+def test_build_configuration_is_reported_and_release_where_users_run_it():
+    """`koan --version` and the kernel banner name the build configuration. `make test`
+    sets KOAN_EXPECT_BUILD=release: the binary it tests is the one `make run` installs,
+    and users must get the release build (issue 20, item 2)."""
+    import os
+    import subprocess
+
+    from conftest import koan_bin
+
+    out = subprocess.run([str(koan_bin()), "--version"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    version = out.stdout.strip()
+    assert version.endswith(("(release build)", "(debug build)")), version
+    expected = os.environ.get("KOAN_EXPECT_BUILD")
+    if expected:
+        assert version.endswith(f"({expected} build)"), version
+    km, kc = start_kernel()
+    try:
+        msg_id = kc.kernel_info()
+        reply = kc.get_shell_msg(timeout=TIMEOUT)
+        while reply["parent_header"].get("msg_id") != msg_id:
+            reply = kc.get_shell_msg(timeout=TIMEOUT)
+        assert f"Koan {version}" in reply["content"]["banner"]
+    finally:
+        stop_kernel(km, kc)

@@ -1,6 +1,7 @@
 import KoanLang
 import KoanAutograd
 import KoanTensor
+import KoanNN
 
 // Tensor builtins: creation, math, network ops, autograd. Each is a thin registration of
 // a KoanTensor/KoanAutograd function (the library does the work and the checking).
@@ -115,6 +116,8 @@ private func registerTensorMath(_ r: Registry) {
     binary("maximum", .maximum, "The element-wise maximum, broadcasting (NaN wins, as NumPy).")
     binary("minimum", .minimum, "The element-wise minimum, broadcasting (NaN wins, as NumPy).")
     binary("atan2", .atan2, "atan2(a, b) element-wise, broadcasting.")
+    binary("remainder", .mod, "NumPy's remainder (torch.remainder): the sign of b, so remainder(-5, 3) is 1. The operator % is Swift's truncating remainder (-5 % 3 is -2), as fmod.")
+    binary("fmod", .fmod, "The truncating remainder (C fmod, torch.fmod): the sign of a, so fmod(-5, 3) is -2; the same as the operator %.")
 
     r.function("matmul(_ a: Tensor, _ b: Tensor) -> Tensor",
                "The matrix product, as NumPy's matmul: 1-D operands are vectors, leading dimensions broadcast as batches (OpenBLAS sgemm/dgemm).") { a, _ in
@@ -157,8 +160,9 @@ private func registerTensorNetworkOps(_ r: Registry) {
                                      bias: try a[2].asOptionalTensor(), eps: try a[3].asDouble()).output)
     }
     r.function("crossEntropy(_ logits: Tensor, _ targets: Tensor) -> Tensor",
-               "Mean cross-entropy of class logits (…, classes) against int64 class ids (…).") { a, _ in
-        .tensor(try crossEntropy(try a[0].asTensor(), targets: try a[1].asTensor(dtype: .int64)))
+               "Mean cross-entropy of class logits (…, classes) against class ids (…, integers) or class probabilities (…, classes), as torch.nn.functional.cross_entropy.") { a, _ in
+        let logits = try a[0].asTensor()
+        return .tensor(try crossEntropyTargets(logits, try a[1].asTensor()))
     }
     r.function("conv2d(_ input: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1) -> Tensor",
                "2-D convolution of NCHW input with OIHW weight (stride, padding, dilation: an Int or [h, w]).") { a, _ in
@@ -234,7 +238,7 @@ enum TensorArithmetic {
         case .sub: t = .sub
         case .mul: t = .mul
         case .div: t = .div
-        case .mod: t = .mod
+        case .mod: t = .fmod   // Swift's `%` (truncating), as for Int and Double; NumPy's is `remainder`
         case .eq: t = .eq
         case .ne: t = .ne
         case .lt: t = .lt
@@ -247,4 +251,24 @@ enum TensorArithmetic {
         }
         return try binary(t, a, b)
     }
+}
+
+/// `crossEntropy(logits, targets)` as PyTorch reads its targets: probabilities when they
+/// have the logits' shape (floating point), otherwise class ids, one per row, which must
+/// be whole numbers (`[0.5, 1.7]` is refused rather than truncated to `[0, 1]`).
+func crossEntropyTargets(_ logits: Tensor, _ targets: Tensor) throws -> Tensor {
+    if targets.dtype.isFloatingPoint, targets.shape == logits.shape, logits.rank >= 1 {
+        return try KoanNN.crossEntropy(logits, targets: targets, labelSmoothing: 0, reduction: .mean)
+    }
+    let rows = Array(logits.shape.dropLast())
+    guard targets.shape == rows else {
+        throw Fault(.shape, "crossEntropy targets must be class ids of shape \(rows) or probabilities of shape \(logits.shape); got shape \(targets.shape)")
+    }
+    if targets.dtype.isFloatingPoint {
+        let values = targets.doubles()
+        if let bad = values.first(where: { $0 != $0.rounded() }) {
+            throw Fault(.value, "crossEntropy class ids must be whole numbers, got \(bad); for probabilities pass a tensor of shape \(logits.shape)")
+        }
+    }
+    return try crossEntropy(logits, targets: try targets.to(.int64))
 }

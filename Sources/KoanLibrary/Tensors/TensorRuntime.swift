@@ -27,6 +27,8 @@ extension CallContext {
 /// `%seed N`, `%threads [N]`, `%memory [LIMIT]`: the workspace's random stream and the tensor runtime.
 func registerTensorMagics(_ r: Registry) {
     let random = r.state { RandomState() }
+    // Arrays and strings count against the same limit as tensors, after what tensors hold.
+    ValueMemory.configure(limit: { TensorRuntime.memoryLimit }, inUse: { TensorRuntime.liveBytes })
     r.magic("seed", usage: "%seed <Int>", "Restarts the workspace's random stream from this seed.") { argument, _ in
         guard let seed = Int(argument) else { throw Fault(.value, "usage: %seed <Int> (got '\(argument)')") }
         random.reseed(UInt64(bitPattern: Int64(seed)))
@@ -39,9 +41,9 @@ func registerTensorMagics(_ r: Registry) {
         guard let n = Int(argument) else { throw Fault(.value, "usage: %threads <Int> (got '\(argument)')") }
         try TensorRuntime.setThreads(n)
     }
-    r.magic("memory", usage: "%memory [<limit>|default]", "Shows or sets the limit on the bytes tensors may hold.") { argument, display in
+    r.magic("memory", usage: "%memory [<limit>|default]", "Shows or sets the memory limit of tensors, arrays and strings together.") { argument, display in
         if argument.isEmpty {
-            display.write("tensors hold \(TensorError.bytesText(TensorRuntime.liveBytes)) of a \(TensorError.bytesText(TensorRuntime.memoryLimit)) limit\n", to: .stdout)
+            display.write("tensors hold \(TensorError.bytesText(TensorRuntime.liveBytes)) of a \(TensorError.bytesText(TensorRuntime.memoryLimit)) limit (arrays and strings are checked against it too)\n", to: .stdout)
             return
         }
         if argument == "default" {
