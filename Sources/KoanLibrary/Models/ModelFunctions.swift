@@ -257,6 +257,10 @@ func registerModelFunctions(_ r: Registry) {
                "The 1,797 8×8 handwritten digits (UCI, CC BY 4.0, via scikit-learn), features 0…16 as [1797, 64], labels 0…9.") { _, _ in
         .object(DatasetObject(try Dataset.digits()))
     }
+    r.function("Dataset(features: Tensor, labels: Tensor, classes: [String]? = nil) -> Dataset",
+               "A dataset from your own tensors or arrays: features with the samples along the first axis, one label per sample (Int class ids, Double regression targets, or String class names, numbered in sorted order as scikit-learn's LabelEncoder does).") { a, _ in
+        .object(DatasetObject(try datasetFromValues(features: a[0], labels: a[1], classes: a[2])))
+    }
     r.function("Dataset.csv(_ path: String, label: String) -> Dataset", "A dataset from a CSV file with a header: numeric features, the label column by name.") { a, _ in
         .object(DatasetObject(try Dataset.csv(path: try a[0].asString(), label: try a[1].asString())))
     }
@@ -298,4 +302,30 @@ func registerModelFunctions(_ r: Registry) {
         if d.words != nil { return .array((d.classNames ?? []).map { .string($0) }) }
         return .tensor(Tensor(d.labels))
     })
+}
+
+/// `Dataset(features:labels:classNames:)`: tensors or nested arrays; String labels become
+/// class ids in sorted order (their names the class names).
+func datasetFromValues(features: Value, labels: Value, classes classNames: Value) throws -> Dataset {
+    let x = try features.asTensor().data
+    var names = classNames.isNil ? nil : try classNames.elements().map { try $0.asString() }
+    let y: NDArray
+    if case .array(let items) = labels, let first = items.first, case .string = first {
+        let strings = try items.map { try $0.asString() }
+        let known = names ?? Array(Set(strings)).sorted()
+        let ids = Dictionary(uniqueKeysWithValues: known.enumerated().map { ($1, Int64($0)) })
+        y = try NDArray(ints: try strings.map { s in
+            guard let id = ids[s] else { throw Fault(.value, "label '\(s)' is not one of the class names \(known)") }
+            return id
+        }, shape: [strings.count])
+        names = known
+    } else {
+        y = try labels.asTensor().data
+    }
+    if let names, y.dtype == .int64 || !y.dtype.isFloatingPoint {
+        if let bad = y.ints().first(where: { $0 < 0 || $0 >= Int64(names.count) }) {
+            throw Fault(.value, "label \(bad) has no class name: \(names.count) names given")
+        }
+    }
+    return try Dataset(features: x, labels: y, classNames: names, name: "dataset")
 }
