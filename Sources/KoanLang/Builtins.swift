@@ -56,13 +56,19 @@ func registerCoreFunctions(_ r: Registry) {
         default: throw Fault(.type, "cannot convert value of type '\(a[0].typeName)' to 'Int'")
         }
     }
-    r.function("Double(_ value: Any) -> Double", "Converts an Int or String to Double; nil for a String that is not a number.") { a, _ in
+    func toDouble(_ a: [Value], _ target: String) throws -> Value {
         switch a[0] {
         case .double: return a[0]
         case .int(let i): return .double(Double(i))
         case .string(let s): return Double(s).map { .double($0) } ?? .null
-        default: throw Fault(.type, "cannot convert value of type '\(a[0].typeName)' to 'Double'")
+        default: throw Fault(.type, "cannot convert value of type '\(a[0].typeName)' to '\(target)'")
         }
+    }
+    r.function("Double(_ value: Any) -> Double", "Converts an Int or String to Double; nil for a String that is not a number.") { a, _ in
+        try toDouble(a, "Double")
+    }
+    r.function("Float(_ value: Any) -> Double", "The same as Double(_:): Koan has one floating-point number type, 64-bit, which the annotations Float and Double both name (tensors have their own dtypes: .float32).") { a, _ in
+        try toDouble(a, "Float")
     }
     r.function("String(_ value: Any) -> String", "The textual representation of a value.") { a, _ in
         .string(a[0].description)

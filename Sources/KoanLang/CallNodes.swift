@@ -56,7 +56,7 @@ final class BuiltinCall: Expr {
     let args: [ArgumentExpr]
 
     /// Fails with Swift's message when no overload accepts these labels.
-    static func make(_ entries: [Builtin], _ args: [ArgumentExpr], span: Span) throws -> BuiltinCall {
+    static func make(_ entries: [Builtin], _ args: [ArgumentExpr], span: Span, hints: Registry? = nil) throws -> BuiltinCall {
         let shapes = args.map { Argument(label: $0.label, value: .void, trailing: $0.trailing) }
         var firstError: Fault?
         for entry in entries {
@@ -65,7 +65,23 @@ final class BuiltinCall: Expr {
             case .failure(let fault): if firstError == nil { firstError = fault }
             }
         }
-        throw (firstError ?? Fault(.type, "no matching call")).at(span)
+        var fault = firstError ?? Fault(.type, "no matching call")
+        if let shape = shapeAsOneArray(entries, args) { fault.message = shape }
+        if let hints { fault = hints.labelHinted(fault, args.map(\.label)) }
+        throw fault.at(span)
+    }
+
+    /// `Tensor.randn(3, 4)` as PyTorch writes it: the shape is one array here.
+    private static func shapeAsOneArray(_ entries: [Builtin], _ args: [ArgumentExpr]) -> String? {
+        guard let entry = entries.first, entry.params.first?.type == "[Int]",
+              entries.allSatisfy({ $0.params.first?.type == "[Int]" }) else { return nil }
+        let leading = args.prefix { $0.label == nil }
+        guard leading.count >= 2 else { return nil }
+        let dims = leading.map { a -> String in
+            if let l = a.value as? Literal, case .int(let i) = l.value { return "\(i)" }
+            return "n"
+        }
+        return "\(entry.name) takes the shape as one array: \(entry.name)([\(dims.joined(separator: ", "))])"
     }
 
     private init(_ entry: Builtin, _ plan: [ArgumentSource], _ args: [ArgumentExpr], span: Span) {
@@ -178,7 +194,7 @@ final class MemberSite {
             case .failure(let fault): if firstError == nil { firstError = fault }
             }
         }
-        if let firstError { throw firstError }
+        if let firstError { throw registry.labelHinted(firstError, labels.map(\.label)) }
         return nil
     }
 }
@@ -218,6 +234,13 @@ final class MethodCall: Expr {
 
 package func noMember(_ v: Value, _ name: String) -> String {
     "value of type '\(v.typeName)' has no member '\(name)'"
+}
+
+/// The same, with "did you mean" from the members this value has (and the names PyTorch
+/// and NumPy users reach for: `reshape` → `reshaped`).
+func noMember(_ v: Value, _ name: String, _ registry: Registry) -> String {
+    guard let s = registry.memberSuggestion(for: name, on: v) else { return noMember(v, name) }
+    return noMember(v, name) + "; did you mean '\(s)'?"
 }
 
 /// `xs.append(x)`: the receiver is a place, mutated in place (no copy of the array).
@@ -270,7 +293,7 @@ final class MutatingCall: Expr {
         let resolved: ResolvedMember?
         do { resolved = try site.resolve(recv, rt.registry) } catch { throw error.positioned(span) }
         guard let resolved else {
-            throw KoanError.failure(.type, noMember(recv, site.name), at: span)
+            throw KoanError.failure(.type, noMember(recv, site.name, rt.registry), at: span)
         }
         let context = CallContext(runtime: rt, span: span, frame: f)
         do {
@@ -300,7 +323,7 @@ final class MemberGet: Expr {
             if let i = t.index(ofLabel: name) { return t.elements[i] }
         }
         let entries = rt.registry.members(named: name, for: v)
-        if entries.isEmpty { throw KoanError.failure(.type, noMember(v, name), at: span) }
+        if entries.isEmpty { throw KoanError.failure(.type, noMember(v, name, rt.registry), at: span) }
         let properties = entries.filter(\.isProperty)
         if !properties.isEmpty {
             return try rt.callMethod(properties, on: v, [], at: span, from: f)

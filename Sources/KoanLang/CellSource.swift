@@ -43,6 +43,23 @@ struct CellSource {
         self.segments = segments
     }
 
+    /// A cell magic (`%%time`) on the cell's first line of code (after blank and comment lines): its line number, name,
+    /// and the cell with that line blanked (so positions stay the cell's).
+    var cellMagic: (line: Int, name: String, body: CellSource)? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // The first line that is not blank or a `//` comment.
+        guard let i = lines.firstIndex(where: { line in
+            let t = line.drop { $0 == " " || $0 == "\t" }
+            return !t.isEmpty && !t.hasPrefix("//")
+        }) else { return nil }
+        let first = lines[i].drop { $0 == " " || $0 == "\t" }
+        guard first.hasPrefix("%%") else { return nil }
+        let name = String(first.dropFirst(2).prefix { $0.isLetter || $0.isNumber || $0 == "_" })
+        var rest = lines
+        rest[i] = ""
+        return (i + 1, name, CellSource(rest.joined(separator: "\n")))
+    }
+
     static func isMagic(_ line: some StringProtocol) -> Bool {
         line.first(where: { $0 != " " && $0 != "\t" }) == "%"
     }

@@ -69,8 +69,12 @@ public final class Interpreter: @unchecked Sendable {
         Runtime(display: display, cancellation: cancellation, registry: registry, maxDepth: maxDepth)
     }
 
-    /// Runs the segments in order; the value of the last one is the cell's value.
-    private func run(_ source: CellSource, cell: Int, display: Display) throws -> Value? {
+    /// Runs the segments in order; the value of the last one is the cell's value. A cell
+    /// magic on the first line (`%%time`) wraps the rest of the cell.
+    func run(_ source: CellSource, cell: Int, display: Display) throws -> Value? {
+        if let (line, name, body) = source.cellMagic {
+            return try runCellMagic(name, line: line, body: body, cell: cell, display: display)
+        }
         var declared: [String: Bool] = [:]
         var last: Value?
         for segment in source.segments {

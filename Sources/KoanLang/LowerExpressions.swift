@@ -230,9 +230,27 @@ extension Lowerer {
         candidates += Array(registry.functions.keys)
         candidates += Array(registry.constants.keys)
         var message = "use of unresolved identifier '\(name)'"
-        if let s = suggestion(for: name, among: candidates) { message += "; did you mean '\(s)'?" }
+        if let hint = Lowerer.foreignNames[name] {
+            message += "; \(hint)"
+        } else if let s = suggestion(for: name, among: candidates) {
+            message += "; did you mean '\(s)'?"
+        }
         return failure(.name, message, node)
     }
+
+    /// Names Python, IPython and PyTorch users reach for, and what Koan has instead.
+    static let foreignNames: [String: String] = [
+        "help": "Koan's help is the magic '%help <name>' (%help Tensor.randn); '%help' alone lists the magics",
+        "len": "use the 'count' property (xs.count)",
+        "range": "use a range: 0..<n (for i in 0..<n)",
+        "dir": "'%workspace' lists the bindings; Tab after a dot lists a value's members",
+        "np": "Koan has no Python modules; tensors are built in (Tensor([1, 2]), %help Tensor)",
+        "numpy": "Koan has no Python modules; tensors are built in (Tensor([1, 2]), %help Tensor)",
+        "torch": "Koan has no Python modules; tensors and models are built in (%help Tensor, %help MLP)",
+        "None": "Swift's nil",
+        "True": "Swift's true",
+        "False": "Swift's false",
+    ]
 
     // MARK: Members and calls
 
@@ -254,7 +272,7 @@ extension Lowerer {
                 // `Tokenizer.bytes`: a builtin whose parameters all have defaults, named without
                 // parentheses, is called, as a Swift static property would be read.
                 if entries.contains(where: { $0.params.allSatisfy { $0.defaultText != nil || $0.variadic } }) {
-                    return try BuiltinCall.make(entries, [], span: span(m))
+                    return try BuiltinCall.make(entries, [], span: span(m), hints: registry)
                 }
                 return BuiltinRef(entries, span: span(m))
             }
@@ -287,7 +305,7 @@ extension Lowerer {
         let callee = c.calledExpression
         if let d = callee.as(DeclReferenceExprSyntax.self), case .identifier(let name) = d.baseName.tokenKind,
            scope.lookup(name) == nil, globalIfKnown(name) == nil, let entries = registry.functions[name] {
-            return try BuiltinCall.make(entries, args, span: s)
+            return try BuiltinCall.make(entries, args, span: s, hints: registry)
         }
         if let m = callee.as(MemberAccessExprSyntax.self), m.base == nil {
             // `.cosine(warmup: 100)`: an option with arguments.
@@ -301,7 +319,7 @@ extension Lowerer {
             if let typeRef = base.as(DeclReferenceExprSyntax.self), typeNames.contains(typeRef.baseName.text) {
                 if scope.lookup(typeRef.baseName.text) == nil,
                    let entries = registry.functions["\(typeRef.baseName.text).\(name)"] {
-                    return try BuiltinCall.make(entries, args, span: s)
+                    return try BuiltinCall.make(entries, args, span: s, hints: registry)
                 }
                 return Call(try lowerMemberAccess(m), args, span: s)
             }
@@ -310,7 +328,7 @@ extension Lowerer {
         if let a = callee.as(ArrayExprSyntax.self), a.elements.count == 1 {
             // `[Int]()` and `[Int](repeating: 0, count: 3)`
             if args.isEmpty { return ArrayLiteral([], span: s) }
-            if let entries = registry.functions["Array"] { return try BuiltinCall.make(entries, args, span: s) }
+            if let entries = registry.functions["Array"] { return try BuiltinCall.make(entries, args, span: s, hints: registry) }
         }
         if args.isEmpty, let d = callee.as(DictionaryExprSyntax.self), case .elements(let e) = d.content, e.count == 1 {
             return DictLiteral([], span: s)
@@ -332,7 +350,7 @@ extension Lowerer {
             return try lowerExpr(e)
         }
         let args = [ArgumentExpr(label: nil, value: ArrayLiteral(layers, span: span(closure)))]
-        return try BuiltinCall.make(entries, args, span: span(c))
+        return try BuiltinCall.make(entries, args, span: span(c), hints: registry)
     }
 
     /// Wraps the outermost expression of a postfix chain that contains `?` so that a nil

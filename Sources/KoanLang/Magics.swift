@@ -32,7 +32,8 @@ extension Interpreter {
             return nil
         case "help":
             guard !argument.isEmpty else {
-                throw KoanError.failure(.value, "usage: %help <name>", at: span)
+                display.page(MimeBundle(plain: helpOverview()))
+                return nil
             }
             guard let help = helpText(for: argument) else {
                 throw KoanError.failure(.name, "no help for '\(argument)': it is not a builtin, member or workspace name", at: span)
@@ -62,6 +63,20 @@ extension Interpreter {
         }
     }
 
+    /// `%%time` (the only cell magic): runs the rest of the cell and prints its wall time,
+    /// as IPython's `%%time` does; the cell's value is the rest's value.
+    func runCellMagic(_ name: String, line: Int, body: CellSource, cell: Int, display: Display) throws -> Value? {
+        guard name == "time" else {
+            let span = Span(cell: cell, line: line, column: 1, endLine: line, endColumn: 3 + name.count)
+            throw KoanError.failure(.unsupported, "unknown cell magic '%%\(name)'; Koan's cell magic is %%time (line magics: %help)", at: span)
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let value = try run(body, cell: cell, display: display)
+        display.write("wall time: \(Interpreter.format(clock.now - start))\n", to: .stdout)
+        return value
+    }
+
     /// "4GiB", "512 MiB", "1.5GB", "1000000" → bytes (binary and decimal units).
     package static func parseBytes(_ text: String) -> Int? {
         let t = String(text.filter { $0 != " " })
@@ -83,6 +98,23 @@ extension Interpreter {
         if total >= 1 { return "\(fixed(total)) s" }
         if total >= 1e-3 { return "\(fixed(total * 1e3)) ms" }
         return "\(fixed(total * 1e6)) µs"
+    }
+
+    /// `%help` alone: the magics, and how to ask about a name.
+    func helpOverview() -> String {
+        var lines = ["Koan: Swift-syntax cells over one persistent workspace.", "",
+                     "%help <name>        the signature and documentation of a function, type, member or binding",
+                     "                    (%help Tensor.randn, %help fit, %help mlp)",
+                     "%workspace, %who    what the workspace holds",
+                     "%time <statement>   the wall time of one statement; %%time on a cell's first line times the cell",
+                     "%reset              empties the workspace"]
+        for name in registry.magics.keys.sorted() {
+            guard let m = registry.magics[name] else { continue }
+            lines.append(m.usage + String(repeating: " ", count: max(1, 20 - m.usage.count)) + m.doc)
+        }
+        lines += ["", "Tab completes names and members; Shift-Tab shows the signature under the cursor.",
+                  "Documentation: docs/language.md in the Koan repository."]
+        return lines.joined(separator: "\n")
     }
 
     /// Signature and doc of a builtin or member, or a summary of a workspace name.

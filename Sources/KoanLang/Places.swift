@@ -77,6 +77,11 @@ final class TupleElementPlace: Place {
             guard case .tuple(let t0) = v,
                   let i = Int(name).flatMap({ $0 < t0.elements.count ? $0 : nil }) ?? t0.index(ofLabel: name),
                   var t = v.takeTuple() else {
+                if case .object = v {
+                    var message = "cannot assign to property '\(name)' of a value of type '\(v.typeName)'"
+                    if let hint = rt.registry.assignmentHints[name] { message += "; \(hint)" }
+                    throw KoanError.failure(.type, message, at: span)
+                }
                 throw KoanError.failure(.type, "cannot assign to property: '\(name)' is not an element of value of type '\(v.typeName)'", at: span)
             }
             defer { v = .tuple(t) }

@@ -79,6 +79,15 @@ public final class Registry {
     package private(set) var functions: [String: [Builtin]] = [:]
     package private(set) var members: [String: [Member]] = [:]
     package private(set) var constants: [String: Constant] = [:]
+    /// Member names of other libraries and what they are here (`reshape` → `reshaped`).
+    private(set) var memberAliases: [String: String] = [:]
+    private(set) var labelHints: [String: String] = [:]
+    /// What to say when a cell assigns a property objects do not have (`x.requiresGrad = true`).
+    private(set) var assignmentHints: [String: String] = [:]
+
+    package func assignmentHint(_ property: String, _ hint: String) {
+        assignmentHints[property] = hint
+    }
     /// Magic lines added by extensions (`%seed`), by name.
     package private(set) var magics: [String: Magic] = [:]
     /// The qualifiers of qualified names ("Tensor" for `Tensor.zeros`), for the lowering;
@@ -93,6 +102,7 @@ public final class Registry {
         registerMathFunctions(self)
         registerDisplayFunctions(self)
         registerCollectionMembers(self)
+        registerFormatting(self)
         registerStringMembers(self)
         registerConstants(self)
         for e in extensions { e.register(self) }
@@ -158,6 +168,37 @@ public final class Registry {
     /// Members with this name applicable to values of a kind, whatever their object class.
     func members(named name: String, for kind: ValueKind) -> [Member] {
         (members[name] ?? []).filter { $0.kinds.contains(kind) }
+    }
+
+    /// What a misspelt or foreign member name most likely means on this value: a registered
+    /// alias (`reshape` → `reshaped`) whose target applies, else the closest member name.
+    func memberSuggestion(for name: String, on value: Value) -> String? {
+        let names = Set(memberNames(for: value))
+        if let target = memberAliases[name], names.contains(target) { return target }
+        return suggestion(for: name, among: Array(names))
+    }
+
+    /// Registers what a member name from another library means here (`reshape` → `reshaped`),
+    /// for "did you mean" when the name is not a member.
+    package func memberAlias(_ name: String, means target: String) {
+        memberAliases[name] = target
+    }
+
+    /// Registers what to say when a call is refused for an argument label PyTorch or Keras
+    /// users write (`fit(..., lr: 0.01)`: the learning rate goes in the optimizer).
+    package func labelHint(_ label: String, _ hint: String) {
+        labelHints[label] = hint
+    }
+
+    /// `fault` with the hint of a refused label of the call appended.
+    func labelHinted(_ fault: Fault, _ labels: [String?]) -> Fault {
+        for case let label? in labels {
+            guard let hint = labelHints[label], fault.message.contains("'\(label):'") else { continue }
+            // The label matched against another parameter ("expected 'steps:'") would point
+            // the wrong way: say where the value goes instead.
+            return Fault(fault.kind, "this call has no parameter '\(label):'; \(hint)")
+        }
+        return fault
     }
 
     /// Every member name applicable to a value (completion).

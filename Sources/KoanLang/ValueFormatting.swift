@@ -48,6 +48,11 @@ extension Value {
             case "\t": out += "\\t"
             case "\r": out += "\\r"
             case "\0": out += "\\0"
+            case _ where c.value < 0x20 || c.value == 0x7F:
+                // Other control characters (ESC, BEL, …) as Swift shows them: `\u{1B}`, so a
+                // result never drives the terminal.
+                let hex = String(c.value, radix: 16, uppercase: true)
+                out += "\\u{" + (hex.count < 2 ? "0" + hex : hex) + "}"
             default: out.unicodeScalars.append(c)
             }
         }

@@ -18,6 +18,19 @@ final class InterpreterTests: XCTestCase {
         XCTAssertGreaterThan(n, 0)
     }
 
+    /// `%help` alone lists the magics, the library's too (the console banner advertises it).
+    func testHelpAloneListsTheMagics() {
+        let interpreter = Interpreter(extensions: [KoanLibrary()])
+        let display = RecordingDisplay()
+        let result = runCell(interpreter, "%help", display: display)
+        XCTAssertNil(result.error, result.error?.rendered ?? "")
+        let text = display.stdout + display.shown.map(\.bundle.plainText).joined()
+        XCTAssertTrue(text.hasPrefix("Koan: Swift-syntax cells over one persistent workspace."), text)
+        for line in ["%help <name>", "%workspace, %who", "%time <statement>", "%reset", "%seed <Int>", "%memory", "%threads"] {
+            XCTAssertTrue(text.contains(line), "missing \(line) in\n\(text)")
+        }
+    }
+
     func testWorkspaceNamesInDeclarationOrder() {
         let interpreter = Interpreter(extensions: [KoanLibrary()])
         _ = runCell(interpreter, "let b = 1\nvar a = 2\nfunc c() {}")

@@ -6,6 +6,16 @@ import KoanTensor
 // registration of the KoanAutograd method of the same name.
 
 func registerTensorMembers(_ r: Registry) {
+    r.assignmentHint("requiresGrad", "Koan tensors have no requiresGrad flag: gradients are taken with respect to a function's arguments, valueAndGrad(f)(x) or grad(f)(x); models train their parameters with fit or valueAndGrad(model)")
+    r.assignmentHint("requires_grad", "Koan tensors have no requiresGrad flag: gradients are taken with respect to a function's arguments, valueAndGrad(f)(x) or grad(f)(x); models train their parameters with fit or valueAndGrad(model)")
+    // PyTorch's and NumPy's names for what tensors here call otherwise ("did you mean").
+    for (theirs, ours) in [("reshape", "reshaped"), ("view", "reshaped"), ("T", "t"), ("transpose", "transposed"),
+                           ("permute", "permuted"), ("squeeze", "squeezed"), ("unsqueeze", "unsqueezed"),
+                           ("flatten", "flattened"), ("expand", "expanded"), ("repeat", "repeated"), ("detach", "detached"),
+                           ("numpy", "toArray"), ("tolist", "toArray"), ("size", "shape"), ("numel", "count"),
+                           ("astype", "to"), ("type", "to"), ("clip", "clamp")] {
+        r.memberAlias(theirs, means: ours)
+    }
     func property(_ sig: String, _ doc: String, _ get: @escaping (Tensor) throws -> Value) {
         r.member(of: TensorObject.self, sig, doc, .property { v, _ in try get(try v.asTensor()) })
     }

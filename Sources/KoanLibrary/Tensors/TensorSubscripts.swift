@@ -31,6 +31,8 @@ enum TensorSubscripts {
             case .array:
                 let t = try arg.value.asTensor()
                 return t.dtype == .bool ? .mask(t.data) : .gather(try t.data.to(.int64))
+            case .function:
+                throw Fault(.type, "cannot index a tensor with a function ('...' is Swift's range operator); a whole axis is '..' (x[.., 0]); NumPy's '...' over several axes is not supported")
             default:
                 throw Fault(.type, "cannot index a tensor with a value of type '\(arg.value.typeName)'")
             }

@@ -166,6 +166,15 @@ private func seedOption(_ v: Value) throws -> UInt64 { UInt64(bitPattern: Int64(
 // MARK: Registrations
 
 func registerTrainingFunctions(_ r: Registry) {
+    // Labels PyTorch, Keras and Hugging Face users write, and where the value goes here.
+    r.labelHint("lr", "the learning rate goes in the optimizer: optimizer: .adamW(lr: 0.01)")
+    r.labelHint("learningRate", "the learning rate goes in the optimizer: optimizer: .adamW(lr: 0.01)")
+    r.labelHint("learning_rate", "the learning rate goes in the optimizer: optimizer: .adamW(lr: 0.01)")
+    r.labelHint("weightDecay", "weight decay goes in the optimizer: optimizer: .adamW(lr: 1e-3, weightDecay: 0.01)")
+    r.labelHint("weight_decay", "weight decay goes in the optimizer: optimizer: .adamW(lr: 1e-3, weightDecay: 0.01)")
+    r.labelHint("batch_size", "Koan's labels are camel case: batchSize:")
+    r.labelHint("num_epochs", "the label is epochs:")
+    r.labelHint("n_epochs", "the label is epochs:")
     r.member(of: ModuleObject.self,
              "fit(_ data: Dataset, epochs: Int? = nil, steps: Int? = nil, batchSize: Int = 32, optimizer: Any? = nil, schedule: Any? = nil, validation: Dataset? = nil, earlyStopping: Any? = nil, precision: Any? = nil, accumulate: Int = 1, clipNorm: Double? = nil, checkpoint: Any? = nil, seed: Int = 0, loss: Any? = nil, unfreeze: Any? = nil, trial: Trial? = nil) -> Run",
              "Trains the model with one live progress display; returns the Run (history, best epoch, stop reason). optimizer: .adamW(lr:weightDecay:) (default), .adam, .sgd or an optimizer object; schedule: .constant, .cosine(warmup:), .linear(warmup:), .step(every:gamma:), .exponential(gamma:); earlyStopping: .patience(n); precision: .float32, .bfloat16, .float16; checkpoint: .every(1, directory: \"ckpt\", keep: 3); unfreeze: .gradual(everyEpochs: 1) (BERT models: the head first, then one layer more from the top); .adamW(lr:, layerDecay: 0.9) decays the learning rate layer by layer. Text datasets are tokenised by the model's tokenizer. An interrupt stops after the current step; run.resume() continues. trial: a search's trial (search(...) { trial in ... }): each epoch reports its validation loss (else the training loss) to the trial, and the search's pruner may stop the run there; inside a search the progress shows in the search's display.",
