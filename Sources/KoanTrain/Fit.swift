@@ -309,7 +309,10 @@ struct Trainer {
         let perStep = stepsDone > 0 ? thisCall / Double(stepsDone) : nil
         observer(FitProgress(
             run: run, step: run.stepCount, totalSteps: run.totalSteps,
-            epoch: min(run.epochIndex + 1, run.totalEpochs), totalEpochs: run.totalEpochs,
+            // A stopped run shows the epoch it stopped after, not the next one it will not run.
+            epoch: run.stopReason != .running ? (run.epochs.last?.epoch ?? min(run.epochIndex + 1, run.totalEpochs))
+                                             : min(run.epochIndex + 1, run.totalEpochs),
+            totalEpochs: run.totalEpochs,
             loss: run.steps.last?.loss ?? .nan, smoothedLoss: smoothed ?? .nan,
             learningRate: run.steps.last?.learningRate ?? run.baseLearningRate,
             samplesPerSecond: thisCall > 0 ? Double(samples) / thisCall : 0,

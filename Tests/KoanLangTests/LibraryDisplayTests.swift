@@ -23,4 +23,38 @@ final class LibraryDisplayTests: XCTestCase {
         XCTAssertTrue(html.contains("<th>trainable</th>") && html.contains("<code>layers.2.bias</code>"), html)
         XCTAssertFalse(result.plainText.contains("[["), "no weight values in the table:\n\(result.plainText)")
     }
+
+    /// After early stopping the fit display looks finished: a full bar, the epoch it stopped
+    /// after, and the summary names the best epoch once (issue 20, item 7).
+    func testEarlyStoppedFitLooksFinished() throws {
+        let interpreter = Interpreter(extensions: [KoanLibrary()])
+        let display = RecordingDisplay()
+        let code = """
+            let d = Dataset.digits().normalized()
+            let (tr, te) = d.split(0.8, seed: 1)
+            let m = MLP(input: 64, hidden: [32], output: 10, seed: 1)
+            let run = m.fit(tr, epochs: 200, batchSize: 256, optimizer: .adamW(lr: 1 / 20), validation: te, earlyStopping: .patience(1))
+            run
+            """
+        let result = runCell(interpreter, code, display: display)
+        XCTAssertNil(result.error, result.error?.rendered ?? "")
+        let final = try XCTUnwrap(display.shown.last?.bundle.plainText)
+        let summary = try XCTUnwrap(result.value?.plainText.split(separator: "\n").first.map(String.init))
+        guard let match = summary.firstMatch(of: /early stopping after epoch (\d+) \(best epoch (\d+)\)/) else {
+            return XCTFail("the run should stop early: \(summary)")
+        }
+        XCTAssertTrue(final.hasPrefix("[████████████████████] 100% · epoch \(match.1)/200 · "), final)
+        XCTAssertTrue(final.hasSuffix("early stopping after epoch \(match.1) (best epoch \(match.2))"), final)
+        XCTAssertEqual(summary.components(separatedBy: "best epoch").count, 2, "best epoch once: \(summary)")
+        guard case .text(let html)? = display.shown.last?.bundle.data["text/html"] else { return XCTFail("no text/html frame") }
+        XCTAssertTrue(html.contains("<progress value=\"1.0\" max=\"1\""), html)
+    }
+
+    /// `plot(run.history, ...)` numbers epochs from 1, as the run's table does.
+    func testHistoryPlotsAgainstTheEpochColumn() throws {
+        let interpreter = Interpreter(extensions: [KoanLibrary()])
+        let result = runCell(interpreter, "plot([\"epoch\": [1.0, 2.0, 3.0], \"loss\": [0.9, 0.5, 0.4]])")
+        XCTAssertNil(result.error, result.error?.rendered ?? "")
+        XCTAssertEqual(result.value?.plainText.split(separator: "\n").first, "line chart 'loss' (1 series, 3 points; x 1…3, y 0.4…0.9)")
+    }
 }

@@ -94,6 +94,7 @@ func registerLanguageModelFunctions(_ r: Registry) {
         }
         var generated: [Int] = []
         let cancellation = ctx.cancellation
+        let clock = ContinuousClock(), start = clock.now
         _ = try generateDetailed(
                 model: gpt, prompt: promptIDs, tokens: try a[1].asInt(), temperature: try a[3].asDouble(),
                 topK: a[4].isNil ? nil : try a[4].asInt(), topP: a[5].isNil ? nil : try a[5].asDouble(),
@@ -104,7 +105,16 @@ func registerLanguageModelFunctions(_ r: Registry) {
                 },
                 isCancelled: { cancellation.isCancelled })
         let text = prompt + tok.decode(generated)
-        live.update(final: true) { bundle(text) }
+        // The text is the call's value (shown once, as the cell's result); the live display,
+        // which streamed it, ends as one status line.
+        let elapsed = clock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let rate = seconds > 0 ? " · \(FitDisplay.grouped(Int((Double(generated.count) / seconds).rounded()))) tokens/s" : ""
+        let status = "generated \(generated.count) token\(generated.count == 1 ? "" : "s") in \(FitDisplay.duration(seconds))\(rate)"
+            + (cancellation.isCancelled ? " · interrupted" : "")
+        live.update(final: true) {
+            MimeBundle(["text/plain": .text(status), "text/html": .text("<div style=\"font-family: monospace; font-size: 12px\">\(htmlEscaped(status))</div>")])
+        }
         return .string(text)
     })
 

@@ -37,12 +37,19 @@ func registerPlotFunctions(_ r: Registry) {
         if case .object(let o as PlottableObject) = a[0], a[1].isNil {
             figure = try o.figure()
         } else if case .dict(let d) = a[0] {
-            let keys = a[1].isNil ? d.keys : try a[1].elements()
+            // A run's history has an "epoch" column: it is the x axis (numbered from 1, as
+            // the run's table), not a series.
+            let epochKey = Value.string("epoch")
+            let epochs = try d[epochKey].map(numbers)
+            var keys = a[1].isNil ? d.keys : try a[1].elements()
+            if epochs != nil, a[1].isNil { keys.removeAll { $0 == epochKey } }
             let columns = try keys.map { key -> (name: String, values: [Double]) in
                 guard let column = d[key] else { throw Fault(.key, "no series named \(key.debugDescription) to plot") }
                 return (try key.asString(), try numbers(column))
             }
-            figure = try Figure.lines(columns)
+            let x = epochs.flatMap { e in columns.allSatisfy { $0.values.count == e.count } ? e : nil }
+            figure = try Figure.lines(columns, x: x)
+            if x != nil, a[3].isNil { figure.xLabel = "epoch" }
         } else if a[1].isNil {
             figure = try Figure.line(x: nil, y: try numbers(a[0]))
         } else {

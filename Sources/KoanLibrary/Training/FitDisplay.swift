@@ -49,8 +49,8 @@ final class FitDisplay {
     private func bundle(_ p: FitProgress) -> MimeBundle {
         let line = FitDisplay.line(p)
         var html = "<div class=\"koan-fit\" style=\"font-family: monospace; font-size: 12px\">"
-        let fraction = p.totalSteps > 0 ? Double(p.step) / Double(p.totalSteps) : 0
-        html += "<progress value=\"\(p.step)\" max=\"\(p.totalSteps)\" style=\"width: 320px; vertical-align: middle\"></progress> "
+        let fraction = FitDisplay.fraction(p)
+        html += "<progress value=\"\(fraction)\" max=\"1\" style=\"width: 320px; vertical-align: middle\"></progress> "
         html += "\(Int((fraction * 100).rounded(.down)))%<br>\(htmlEscaped(FitDisplay.details(p)))"
         if let figure = FitDisplay.chart(p.run) { html += "<div>\(figure.svg())</div>" }
         html += "</div>"
@@ -80,10 +80,19 @@ final class FitDisplay {
     /// `epoch 3/20 · step 75/500 [████░░░░░░░░] 15% · loss 0.4123 · val_loss 0.3901 · val_acc 91.2% · 12,345 samples/s · 4s left`
     static func line(_ p: FitProgress) -> String {
         let width = 20
-        let fraction = p.totalSteps > 0 ? min(1, Double(p.step) / Double(p.totalSteps)) : 0
+        let fraction = FitDisplay.fraction(p)
         let filled = Int((fraction * Double(width)).rounded(.down))
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         return "[\(bar)] \(Int((fraction * 100).rounded(.down)))% · " + details(p)
+    }
+
+    /// How full the bar is: the steps done, or all of it once the run has finished by
+    /// itself (completed, stopped early, pruned); an interrupt leaves it where it stopped.
+    static func fraction(_ p: FitProgress) -> Double {
+        switch p.stopReason {
+        case .completed, .earlyStopping, .pruned: return 1
+        default: return p.totalSteps > 0 ? min(1, Double(p.step) / Double(p.totalSteps)) : 0
+        }
     }
 
     static func details(_ p: FitProgress) -> String {

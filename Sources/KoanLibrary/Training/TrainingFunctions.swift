@@ -25,7 +25,10 @@ final class RunObject: KoanObject {
 
     var summary: String {
         var s = "Run: \(run.stopReason) · \(run.epochs.count) epoch\(run.epochs.count == 1 ? "" : "s") · \(run.stepCount) steps · \(FitDisplay.duration(run.seconds))"
-        if let best = run.bestEpoch { s += " · best epoch \(best)" }
+        // Early stopping names its best epoch already.
+        if let best = run.bestEpoch, !{ if case .earlyStopping = run.stopReason { return true }; return false }() {
+            s += " · best epoch \(best)"
+        }
         return s
     }
 
