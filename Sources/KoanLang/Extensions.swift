@@ -51,6 +51,12 @@ package protocol SequenceObject: KoanObject {
     func elements() throws -> [Value]
 }
 
+/// A library object whose description spans lines (a model's tree): `%workspace` shows
+/// this line instead.
+package protocol SummarizedObject: KoanObject {
+    var summaryLine: String { get }
+}
+
 /// A library object called like a function: `model(x)`.
 package protocol CallableObject: KoanObject {
     func call(_ args: [Argument]) throws -> Value

@@ -73,7 +73,14 @@ extension Value {
         if case .object(let o as any ShapedObject) = self {
             return "shape \(o.shapeText), \(o.dtypeText), \(o.byteCount) bytes"
         }
-        let text = debugDescription.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: " ")
+        if case .object(let o as any SummarizedObject) = self { return o.summaryLine }
+        let lines = debugDescription.split(separator: "\n", omittingEmptySubsequences: false)
+        var text = lines.joined(separator: " ")
+        if case .object = self, lines.count > 1 {
+            // A multi-line description (a tree, a table) squashed onto one line reads badly:
+            // its first line, and how much more there is.
+            text = "\(lines[0].trimmingSpaces) … (\(lines.count) lines)"
+        }
         if text.count <= limit { return text }
         return String(text.prefix(limit - 1)) + "…"
     }

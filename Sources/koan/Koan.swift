@@ -9,6 +9,10 @@ struct Koan: ParsableCommand {
         version: KoanVersion.full,
         subcommands: [KernelCommand.self, InstallCommand.self, RunCommand.self, ReplCommand.self]
     )
+
+    static func main() {
+        main(RunCommand.splitParameters(Array(CommandLine.arguments.dropFirst())))
+    }
 }
 
 enum KoanVersion {

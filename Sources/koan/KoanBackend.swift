@@ -24,7 +24,9 @@ final class KoanBackend: KernelBackend, @unchecked Sendable {
         let result = interpreter.execute(code, cell: executionCount, display: display)
         if let e = result.error {
             display.flush()
-            return .error(ename: e.ename, evalue: e.evalue, traceback: e.tracebackLines)
+            // The last line names the error as IPython's tracebacks do (`TypeError: …`):
+            // nbconvert and papermill print the traceback only, so that is where users see it.
+            return .error(ename: e.ename, evalue: e.evalue, traceback: e.tracebackLines + ["\(e.ename): \(e.evalue)"])
         }
         var expressions: JSONObject = [:]
         for (name, expression) in userExpressions {

@@ -12,16 +12,38 @@ struct RunCommand: ParsableCommand {
 
     @ArgumentParser.Argument(help: "The notebook to run.") var notebook: String
     @Option(name: .shortAndLong, help: "Where to write the executed notebook (default: NAME.out.ipynb).") var output: String?
-    @Option(name: .customShort("p"), parsing: .upToNextOption, help: "NAME VALUE: a parameter (repeatable).")
+    /// Filled from `-p NAME VALUE` pairs, which `splitParameters` turns into `-p NAME -p VALUE`
+    /// before parsing, so a VALUE may start with a dash (`-p lr -1e-3`).
+    @Option(name: .customShort("p"), parsing: .unconditionalSingleValue, help: "NAME VALUE: a parameter (repeatable); values may be negative numbers.")
     var parameter: [String] = []
+
+    /// `run nb.ipynb -p epochs -1` → `run nb.ipynb -p epochs -p -1`: each `-p` then takes the
+    /// next word whatever it is, and a negative number is not read as an option.
+    static func splitParameters(_ arguments: [String]) -> [String] {
+        guard arguments.first == "run" else { return arguments }
+        var out: [String] = [], i = 0
+        while i < arguments.count {
+            if arguments[i] == "-p", i + 2 < arguments.count {
+                out += ["-p", arguments[i + 1], "-p", arguments[i + 2]]
+                i += 3
+            } else {
+                out.append(arguments[i])
+                i += 1
+            }
+        }
+        return out
+    }
 
     func validate() throws {
         if parameter.count % 2 != 0 { throw ValidationError("-p takes a NAME and a VALUE") }
     }
 
     func run() throws {
+        guard FileManager.default.fileExists(atPath: notebook) else { throw fail("no such notebook: \(notebook)") }
         var nb: Notebook
-        do { nb = try Notebook(path: notebook) } catch { throw ValidationError("cannot read \(notebook): \(error)") }
+        do { nb = try Notebook(path: notebook) } catch {
+            throw fail("cannot read \(notebook) as a notebook: \(RunCommand.reason(error))")
+        }
         let params = stride(from: 0, to: parameter.count, by: 2).map { (parameter[$0], parameter[$0 + 1]) }
         nb.inject(parameters: params)
         let fm = FileManager.default
@@ -39,6 +61,25 @@ struct RunCommand: ParsableCommand {
         try job.notebook.write(to: outPath)
         if code != 0 { throw ExitCode(code) }
         print("wrote \(written)")
+    }
+
+    /// Writes one line on stderr; the error to throw for exit status 1 (no usage text: the
+    /// command line was right).
+    private func fail(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        return ExitCode.failure
+    }
+
+    /// A short reason for a file that could not be read: not Foundation's error dump.
+    static func reason(_ error: Error) -> String {
+        let ns = error as NSError
+        if ns.domain == NSCocoaErrorDomain, let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if case DecodingError.dataCorrupted = error { return "it is not valid JSON" }
+        if error is DecodingError { return "it is not an nbformat 4 notebook" }
+        let text = "\(error)"
+        return text.count > 200 ? String(text.prefix(200)) + "…" : text
     }
 
     /// `path` made absolute against the directory `koan run` started in.

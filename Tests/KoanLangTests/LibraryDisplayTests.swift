@@ -4,7 +4,7 @@ import KoanLibrary
 
 /// How library values show in a notebook: the rich forms next to text/plain.
 final class LibraryDisplayTests: XCTestCase {
-    func testModelShowsItsParameterTableBesideItsBlockDiagram() throws {
+    func testModelShowsItsModuleTreeBesideItsBlockDiagram() throws {
         let interpreter = Interpreter(extensions: [KoanLibrary()])
         let result = try XCTUnwrap(runCell(interpreter, "MLP(input: 4, hidden: [3], output: 2, seed: 1)").value)
         guard case .text(let svg)? = result.data["image/svg+xml"], case .text(let html)? = result.data["text/html"] else {
@@ -12,7 +12,10 @@ final class LibraryDisplayTests: XCTestCase {
         }
         XCTAssertTrue(svg.hasPrefix("<svg"), svg)
         XCTAssertTrue(svg.contains("Linear 4→3") && svg.contains("Linear 3→2") && svg.contains("[N, 3]"), svg)
-        XCTAssertTrue(html.contains("<table>") && html.contains("layers.0.weight") && html.contains(svg), html)
+        // The module tree, nested as the text form, with each module's parameters and shapes.
+        XCTAssertTrue(html.contains("<table>") && html.contains(svg), html)
+        XCTAssertTrue(html.contains("padding-left:40px;text-align:left\"><code>(0): Linear(in: 4, out: 3, bias: true)</code>"), html)
+        XCTAssertTrue(html.contains("<code>weight [3, 4] · bias [3]</code>") && html.contains("23 parameters (23 trainable)"), html)
         XCTAssertTrue(result.plainText.contains("23 parameters"), result.plainText)
     }
 
@@ -56,5 +59,19 @@ final class LibraryDisplayTests: XCTestCase {
         let result = runCell(interpreter, "plot([\"epoch\": [1.0, 2.0, 3.0], \"loss\": [0.9, 0.5, 0.4]])")
         XCTAssertNil(result.error, result.error?.rendered ?? "")
         XCTAssertEqual(result.value?.plainText.split(separator: "\n").first, "line chart 'loss' (1 series, 3 points; x 1…3, y 0.4…0.9)")
+    }
+
+    /// `%workspace` shows a model on one line (its layer and parameter count), not its tree
+    /// squashed onto one line (issue 20, item 12).
+    func testWorkspaceShowsAModelOnOneLine() throws {
+        let interpreter = Interpreter(extensions: [KoanLibrary()])
+        let display = RecordingDisplay()
+        XCTAssertNil(runCell(interpreter, "let m = MLP(input: 4, hidden: [8], output: 2)\nlet n = 3\n%workspace", display: display).error)
+        let table = try XCTUnwrap(display.shown.last?.bundle.plainText)
+        XCTAssertEqual(table, """
+            name  kind  type  value
+            m     let   MLP   MLP: 58 parameters (58 trainable)
+            n     let   Int   3
+            """)
     }
 }

@@ -1,17 +1,17 @@
-"""Parameterized, headless runs: papermill (with a Koan translator) and `koan run`.
+"""Parameterized, headless runs: papermill (with the translator of the in-repo package
+``python/koan-papermill``, installed by requirements-test.txt) and `koan run`.
 
-papermill has no entry-point group for parameter translators (only engines and I/O
-handlers), so a translator is registered in-process with
-``papermill.translators.papermill_translators.register("koan", ...)``; papermill then
-injects ``let name = value`` lines after the cell tagged ``parameters``. `koan run`
-does the same by itself.
+papermill has no entry-point group for parameter translators; the package registers one
+through papermill's engine entry points (see its docstring), so the plain papermill CLI
+works once it is installed: it injects ``let name = value`` lines after the cell tagged
+``parameters``. `koan run` does the same by itself.
 """
 from __future__ import annotations
 
 import json
-import math
 import re
 import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -20,71 +20,9 @@ import papermill
 import pytest
 from click.testing import CliRunner
 from papermill.cli import papermill as papermill_cli
-from papermill.translators import Translator, papermill_translators
+from koan_papermill import KoanTranslator
 
 from conftest import KERNEL_NAME, koan_bin
-
-
-class KoanTranslator(Translator):
-    """Renders papermill parameters as Koan (Swift-syntax) literals."""
-
-    @classmethod
-    def translate_escaped_str(cls, str_val):
-        out = []
-        for ch in str(str_val):
-            if ch == "\\":
-                out.append("\\\\")
-            elif ch == '"':
-                out.append('\\"')
-            elif ch == "\n":
-                out.append("\\n")
-            elif ch == "\r":
-                out.append("\\r")
-            elif ch == "\t":
-                out.append("\\t")
-            elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-                out.append(f"\\u{{{ord(ch):x}}}")
-            else:
-                out.append(ch)
-        return '"' + "".join(out) + '"'
-
-    @classmethod
-    def translate_none(cls, val):
-        return "nil"
-
-    @classmethod
-    def translate_bool(cls, val):
-        return "true" if val else "false"
-
-    @classmethod
-    def translate_float(cls, val):
-        if math.isnan(val):
-            return "Double.nan"
-        if math.isinf(val):
-            return "Double.infinity" if val > 0 else "-Double.infinity"
-        return repr(float(val))
-
-    @classmethod
-    def translate_list(cls, val):
-        return "[" + ", ".join(cls.translate(v) for v in val) + "]"
-
-    @classmethod
-    def translate_dict(cls, val):
-        if not val:
-            return "[:]"
-        return "[" + ", ".join(f"{cls.translate_str(k)}: {cls.translate(v)}"
-                               for k, v in val.items()) + "]"
-
-    @classmethod
-    def comment(cls, cmt_str):
-        return f"// {cmt_str}".strip()
-
-    @classmethod
-    def assign(cls, name, str_val):
-        return f"let {name} = {str_val}"
-
-
-papermill_translators.register("koan", KoanTranslator)
 
 
 def test_translator_literals():
@@ -188,6 +126,27 @@ def test_papermill_cli_with_p(param_nb, tmp_path):
     _check_param_outputs(out)
 
 
+def test_papermill_command_line_out_of_the_box(tmp_path):
+    """The real `papermill` executable, as a user runs it: the translator is found through
+    the installed package (no registration in this process), negative numbers, floats,
+    strings with quotes and lists arrive, and nothing is warned about."""
+    params = nbformat.v4.new_code_cell('let epochs = 1\nlet lr = 0.1\nlet name = "x"\nlet sizes = [1]')
+    params.metadata["tags"] = ["parameters"]
+    nb = _nb([params, nbformat.v4.new_code_cell('print(epochs, lr, name, sizes)')])
+    src, out = tmp_path / "cli.ipynb", tmp_path / "cli.out.ipynb"
+    nbformat.write(nb, src)
+    papermill_exe = Path(sys.executable).parent / "papermill"
+    proc = subprocess.run([str(papermill_exe), str(src), str(out), "--no-progress-bar",
+                           "-p", "epochs", "-3", "-p", "lr", "-1e-3", "-p", "name", 'say "hi"',
+                           "-y", "sizes: [64, 128]"],
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert "warning" not in proc.stderr.lower(), proc.stderr
+    result = nbformat.read(out, as_version=4)
+    printed = "".join(o.get("text", "") for o in result.cells[-1].outputs)
+    assert printed == '-3 -0.001 say "hi" [64, 128]\n', result.cells[-1].outputs
+
+
 # --------------------------------------------------------------------------- koan run
 
 def _koan_run(*args, timeout=120):
@@ -241,3 +200,37 @@ def test_koan_run_failing_notebook(failing_nb, tmp_path):
         nb = nbformat.read(out, as_version=4)
         assert nb.cells[3].outputs == [], "cells after the failing one must not run"
         assert any(o.output_type == "error" for o in nb.cells[2].outputs), nb.cells[2].outputs
+
+
+def test_koan_run_takes_negative_parameters(param_nb, tmp_path):
+    out = tmp_path / "params.negative.ipynb"
+    proc = _koan_run(param_nb, "-o", out, "-p", "answer", "-21", "-p", "label", "-x")
+    assert proc.returncode == 0, proc.stderr
+    nb = nbformat.read(out, as_version=4)
+    outputs = _outputs_of(nb, "answer * 2")
+    assert [o.data["text/plain"] for o in outputs if o.output_type == "execute_result"] == ["-42"]
+
+
+def test_koan_run_missing_or_broken_notebook_is_one_line(tmp_path):
+    proc = _koan_run(tmp_path / "missing.ipynb")
+    assert proc.returncode == 1
+    assert proc.stderr == f"error: no such notebook: {tmp_path / 'missing.ipynb'}\n", proc.stderr
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{not json")
+    proc = _koan_run(broken)
+    assert proc.returncode == 1
+    assert proc.stderr == f"error: cannot read {broken} as a notebook: it is not valid JSON\n", proc.stderr
+
+
+def test_nbconvert_failure_names_the_error(tmp_path):
+    """`jupyter nbconvert --execute` prints only the traceback of a failing cell: its last
+    line names the error, as IPython's do."""
+    nb = _nb([nbformat.v4.new_code_cell('let y: Int = "a"')])
+    path = tmp_path / "fails.ipynb"
+    nbformat.write(nb, path)
+    proc = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+                           "--output", str(tmp_path / "fails.out.ipynb"), str(path)],
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode != 0
+    assert "error: cannot convert value of type 'String' to specified type 'Int'" in proc.stderr, proc.stderr
+    assert "TypeError: cannot convert value of type 'String' to specified type 'Int'" in proc.stderr, proc.stderr

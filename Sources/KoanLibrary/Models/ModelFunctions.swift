@@ -17,21 +17,26 @@ import KoanTrain
 //     }
 
 /// A module (layer or model) as a Koan value; modules are shared by reference, as in PyTorch.
-final class ModuleObject: CallableObject {
+final class ModuleObject: CallableObject, SummarizedObject {
     let module: Module
     init(_ module: Module) { self.module = module }
     var typeName: String { module.layerName }
+    /// `%workspace`'s one line: the layer and its parameter count (the tree is many lines).
+    var summaryLine: String {
+        "\(module.layerName): \(FitDisplay.grouped(module.parameterCount)) parameters (\(FitDisplay.grouped(module.trainableParameterCount)) trainable)"
+    }
     var description: String {
         module.parameterCount == module.trainableParameterCount
             ? "\(module.description)\n\(module.parameterCount) parameters (\(module.trainableParameterCount) trainable)"
             : "\(module.description)\n\(fineTuningMethod(module)): \(trainableSummary(module))"
     }
-    /// In a notebook: the parameter table (as `model.parameters` shows it) beside the block
-    /// diagram (`modelDiagram`).
+    /// In a notebook: the module tree with each module's parameters and shapes (as the text
+    /// form nests it) beside the block diagram (`modelDiagram`); `model.parameters` is the
+    /// flat table by path.
     var richRepresentations: [String: MimeData] {
         let caption = module.parameterCount == module.trainableParameterCount ? module.layerName
             : "\(module.layerName) · \(fineTuningMethod(module)): \(trainableSummary(module))"
-        let table = ParameterTable(module).html(caption: caption)
+        let table = moduleTreeHTML(module, caption: caption)
         let diagram = modelDiagram(module)
         let html = "<div style=\"display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start\"><div>\(table)</div><div>\(diagram)</div></div>"
         return ["text/html": .text(html), "image/svg+xml": .text(diagram)]
@@ -328,4 +333,37 @@ func datasetFromValues(features: Value, labels: Value, classes classNames: Value
         }
     }
     return try Dataset(features: x, labels: y, classNames: names, name: "dataset")
+}
+
+/// A model in a notebook: its module tree as the text form nests it, one row per module,
+/// with each module's own parameters and their shapes, and the totals.
+func moduleTreeHTML(_ root: Module, caption: String) -> String {
+    var byParent: [String: [(name: String, shape: [Int], count: Int, trainable: Bool)]] = [:]
+    for slot in root.parameterSlots {
+        let parts = slot.path.split(separator: ".", omittingEmptySubsequences: false)
+        let parent = parts.dropLast().joined(separator: ".")
+        byParent[parent, default: []].append((String(parts.last ?? ""), slot.parameter.value.shape,
+                                               slot.parameter.value.count, slot.parameter.isTrainable))
+    }
+    var rows = ""
+    func visit(_ m: Module, name: String?, path: String, depth: Int) {
+        let layer = m.configuration.isEmpty ? m.layerName : "\(m.layerName)(\(m.configuration))"
+        let label = (name.map { "(\($0)): " } ?? "") + layer
+        let own = byParent[path] ?? []
+        let params = own.map { p in
+            "\(p.name) \(p.shape)" + (p.trainable ? "" : " (frozen)")
+        }.joined(separator: " · ")
+        let count = own.reduce(0) { $0 + $1.count }
+        rows += "<tr><td style=\"padding-left:\(8 + depth * 16)px;text-align:left\"><code>\(htmlEscaped(label))</code></td>"
+            + "<td style=\"text-align:left\"><code>\(htmlEscaped(params))</code></td>"
+            + "<td style=\"text-align:right\">\(count > 0 ? FitDisplay.grouped(count) : "")</td></tr>"
+        for (child, c) in m.namedChildren {
+            visit(c, name: child, path: path.isEmpty ? child : "\(path).\(child)", depth: depth + 1)
+        }
+    }
+    visit(root, name: nil, path: "", depth: 0)
+    let total = "\(FitDisplay.grouped(root.parameterCount)) parameters (\(FitDisplay.grouped(root.trainableParameterCount)) trainable)"
+    return "<table><caption style=\"text-align:left\">\(htmlEscaped(caption))</caption>"
+        + "<thead><tr><th style=\"text-align:left\">module</th><th style=\"text-align:left\">parameters</th><th>count</th></tr></thead>"
+        + "<tbody>\(rows)</tbody><tfoot><tr><td colspan=\"3\" style=\"text-align:left\">\(total)</td></tr></tfoot></table>"
 }
