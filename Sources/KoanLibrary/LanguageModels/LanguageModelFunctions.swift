@@ -50,6 +50,18 @@ private func positionOption(_ v: Value) throws -> PositionalEncoding {
 }
 
 func registerLanguageModelFunctions(_ r: Registry) {
+    r.function("attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, kernel: AttentionKernel = .full, causal: Bool = false, keyPadding: Tensor? = nil, bias: Tensor? = nil) -> Tensor",
+               "Scaled dot-product attention softmax(QKᵀ/√d + mask)V on [B, H, T, Dh], as F.scaled_dot_product_attention; kernel: .full, .tiled(block:), .local(window:globalTokens:), .linear; keyPadding: [B, Tk] (true: a padding key); bias: added to the scores, broadcast to [B, H, Tq, Tk].") { a, _ in
+        .tensor(try attention(try a[0].asTensor(), try a[1].asTensor(), try a[2].asTensor(), kernel: try attentionOption(a[3]),
+                              causal: try a[4].asBool(), keyPadding: try a[5].asOptionalTensor(), bias: try a[6].asOptionalTensor()))
+    }
+    r.function("MultiHeadAttention(dim: Int, heads: Int, kernel: AttentionKernel = .full, causal: Bool = false, bias: Bool = true, dropout: Double = 0, position: PositionalEncoding? = nil, seed: Int? = nil) -> Module",
+               "Multi-head self-attention on [B, T, dim] (children query, key, value, out), as nn.MultiheadAttention with batch_first; position: .rope or .alibi inside attention, or nil.") { a, ctx in
+        let position: PositionalEncoding? = a[6].isNil ? nil : try positionOption(a[6])
+        return .object(ModuleObject(try MultiHeadAttention(dim: try a[0].asInt(), heads: try a[1].asInt(), kernel: try attentionOption(a[2]),
+                                                           causal: try a[3].asBool(), bias: try a[4].asBool(), dropout: try a[5].asDouble(),
+                                                           positional: position, key: try layerKey(a[7], ctx))))
+    }
     r.function("GPT(vocab: Int, context: Int, dim: Int, heads: Int, layers: Int, attention: AttentionKernel = .full, position: PositionalEncoding = .learned, shareLayers: Bool = false, dropout: Double = 0, seed: Int? = nil) -> Module",
                "A GPT-2-style decoder: token and position embeddings, pre-LayerNorm blocks of causal attention and a GELU MLP, a final LayerNorm and a head tied to the token embedding; GPT-2 initialisation. attention: .full, .tiled(block:), .local(window:globalTokens:), .linear; position: .learned, .sinusoidal, .rope, .alibi; shareLayers: one block reused for every layer (ALBERT).") { a, ctx in
         let key = try layerKey(a[9], ctx)
