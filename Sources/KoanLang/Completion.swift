@@ -40,13 +40,17 @@ extension Interpreter {
         return j < 0 || text.scalars[j] == "\n"
     }
 
-    /// Members of the value before the dot, by its runtime type.
+    /// Members of the value before the dot, by its runtime type; static members after a
+    /// type name (`Tensor.` → `randn`, `zeros`, …); option cases after `label: .`.
     private func memberCandidates(_ text: ScalarText, dot: Int) -> [String] {
         let receiverStart = text.identifierStart(before: dot)
         let receiver = text.string(receiverStart, dot)
-        if ["Int", "Double"].contains(receiver) {
-            return registry.constants.keys.filter { $0.hasPrefix(receiver + ".") }.map { String($0.dropFirst(receiver.count + 1)) }
+        if registry.namespaces.contains(receiver), workspace.existing(receiver)?.value == nil {
+            let qualified = receiver + "."
+            return (Array(registry.functions.keys) + Array(registry.constants.keys))
+                .filter { $0.hasPrefix(qualified) }.map { String($0.dropFirst(qualified.count)) }
         }
+        if receiver.isEmpty, let options = optionCandidates(text, dot: dot) { return options }
         var kind: ValueKind?
         var labels: [String] = []
         if let value = workspace.existing(receiver)?.value {
@@ -61,6 +65,24 @@ extension Interpreter {
         }
         guard let kind else { return [] }
         return registry.memberNames(for: kind) + labels
+    }
+
+    /// `optimizer: .` → the cases of the option the label takes (every registered case when
+    /// the label is unknown); nil when the dot does not start an implicit member.
+    private func optionCandidates(_ text: ScalarText, dot: Int) -> [String]? {
+        var i = dot - 1
+        while i >= 0, text.scalars[i] == " " || text.scalars[i] == "\t" { i -= 1 }
+        guard i >= 0 else { return nil }
+        switch text.scalars[i] {
+        case ":":
+            let labelEnd = i
+            let label = text.string(text.identifierStart(before: labelEnd), labelEnd)
+            return registry.optionCompletions[label] ?? registry.optionCompletions.values.flatMap { $0 }
+        case "(", ",", "=", "[":
+            return registry.optionCompletions.values.flatMap { $0 }
+        default:
+            return nil
+        }
     }
 
     /// Argument labels (`from:`) of the call whose parentheses enclose `position`.
@@ -85,7 +107,11 @@ extension Interpreter {
         let callee = text.string(calleeStart, i)
         guard !callee.isEmpty else { return nil }
         var params: [String?] = []
-        if calleeStart > 0, text.scalars[calleeStart - 1] == "." {
+        let qualifier = calleeStart > 1 && text.scalars[calleeStart - 1] == "."
+            ? text.string(text.identifierStart(before: calleeStart - 1), calleeStart - 1) : ""
+        if let statics = registry.functions[qualifier + "." + callee], !qualifier.isEmpty {
+            params = statics.flatMap { $0.params.map(\.label) }     // `Tensor.randn([2], se` → `seed:`
+        } else if calleeStart > 0, text.scalars[calleeStart - 1] == "." {
             params = (registry.members[callee] ?? []).flatMap { $0.params.map(\.label) }
         } else if let def = workspace.existing(callee)?.function {
             params = def.params.map(\.label)

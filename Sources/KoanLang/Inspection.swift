@@ -33,6 +33,8 @@ extension Interpreter {
         let receiverStart = text.identifierStart(before: dot)
         let receiver = text.string(receiverStart, dot)
         if let c = registry.constants["\(receiver).\(name)"] { return "\(c.signature)\n\(c.doc)" }
+        // `Tensor.randn(`: a static member, as `%help Tensor.randn` shows it.
+        if registry.functions["\(receiver).\(name)"] != nil { return registry.help(for: "\(receiver).\(name)") }
         if let value = workspace.existing(receiver)?.value {
             let entries = registry.members(named: name, for: value)
             guard !entries.isEmpty else { return nil }

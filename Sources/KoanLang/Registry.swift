@@ -82,6 +82,8 @@ public final class Registry {
     /// Member names of other libraries and what they are here (`reshape` → `reshaped`).
     private(set) var memberAliases: [String: String] = [:]
     private(set) var labelHints: [String: String] = [:]
+    /// Option cases by the argument label that takes them (completion).
+    private(set) var optionCompletions: [String: [String]] = [:]
     /// What to say when a cell assigns a property objects do not have (`x.requiresGrad = true`).
     private(set) var assignmentHints: [String: String] = [:]
 
@@ -199,6 +201,16 @@ public final class Registry {
             return Fault(fault.kind, "this call has no parameter '\(label):'; \(hint)")
         }
         return fault
+    }
+
+    /// Registers the cases an option argument takes (the signatures `OptionCase.match` reads),
+    /// for completion after `label: .`: `optimizer: .ad` → `adamW(`.
+    package func optionCases(_ labels: [String], _ signatures: [String]) {
+        let names = signatures.map { sig -> String in
+            guard let open = sig.firstIndex(of: "(") else { return sig }
+            return String(sig[..<open]) + "("
+        }
+        for label in labels { optionCompletions[label, default: []] += names }
     }
 
     /// Every member name applicable to a value (completion).

@@ -81,4 +81,38 @@ final class CompletionTests: XCTestCase {
         XCTAssertEqual(Set(c.matches).count, c.matches.count)
         XCTAssertEqual(c.matches, ["min", "min2", "minimum"])
     }
+
+    /// `Tensor.` + Tab lists the type's static members (issue 20, item 4).
+    func testStaticMembersOfTypes() {
+        let i = interpreter()
+        let all = i.complete("Tensor.", cursor: 7)
+        XCTAssertTrue(Set(["randn", "zeros", "ones", "eye"]).isSubset(of: Set(all.matches)), "\(all.matches)")
+        XCTAssertEqual(all.start, 7)
+        let ra = i.complete("let x = Tensor.ra", cursor: 17)
+        XCTAssertTrue(ra.matches.contains("randn") && ra.matches.allSatisfy { $0.hasPrefix("ra") }, "\(ra.matches)")
+        XCTAssertEqual(ra.start, 15)
+        XCTAssertTrue(i.complete("Dataset.", cursor: 8).matches.contains("digits"))
+        XCTAssertTrue(i.complete("Int.", cursor: 4).matches.contains("max"))
+    }
+
+    /// `optimizer: .ad` → `adamW(`, and a bare `.` after a label lists its cases.
+    func testOptionCasesAfterALabel() {
+        let i = interpreter()
+        let code = "mlp.fit(train, optimizer: .ad"
+        let c = i.complete(code, cursor: code.unicodeScalars.count)
+        XCTAssertEqual(c.matches, ["adam(", "adamW("])
+        let schedule = "mlp.fit(train, schedule: ."
+        XCTAssertEqual(Set(i.complete(schedule, cursor: schedule.unicodeScalars.count).matches),
+                       ["constant", "cosine(", "linear(", "step(", "exponential("])
+        let strategy = "search(space, trials: 5, strategy: ."
+        XCTAssertEqual(Set(i.complete(strategy, cursor: strategy.unicodeScalars.count).matches), ["tpe(", "random", "grid"])
+    }
+
+    /// Argument labels inside a static member's call: `Tensor.randn([2], se` → `seed:`.
+    func testLabelsOfStaticCalls() {
+        let i = interpreter()
+        let code = "Tensor.randn([2], se"
+        // Labels come with the names an argument expression could start with.
+        XCTAssertTrue(i.complete(code, cursor: code.unicodeScalars.count).matches.contains("seed:"))
+    }
 }

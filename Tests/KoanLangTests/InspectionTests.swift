@@ -46,4 +46,14 @@ final class InspectionTests: XCTestCase {
         let offset = Array(code.unicodeScalars).firstIndex(of: "q")!
         XCTAssertTrue(try XCTUnwrap(i.inspect(code, cursor: offset, detailLevel: 0)).plainText.hasPrefix("sqrt"))
     }
+
+    /// Shift-Tab on `Tensor.randn(` shows what `%help Tensor.randn` shows (issue 20, item 4).
+    func testStaticMembersOfTypes() throws {
+        let i = Interpreter(extensions: [KoanLibrary()])
+        let help = try XCTUnwrap(i.registry.help(for: "Tensor.randn"))
+        XCTAssertEqual(try XCTUnwrap(i.inspect("Tensor.randn(", cursor: 13, detailLevel: 0)).plainText, help)
+        XCTAssertEqual(try XCTUnwrap(i.inspect("Tensor.randn([2])", cursor: 9, detailLevel: 0)).plainText, help)
+        XCTAssertTrue(help.hasPrefix("Tensor.randn("), help)
+        XCTAssertNotNil(i.inspect("Dataset.digits(", cursor: 15, detailLevel: 0))
+    }
 }

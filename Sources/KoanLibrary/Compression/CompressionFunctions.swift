@@ -10,7 +10,7 @@ import KoanTrain
 // KoanTensor (Quantized: the integer kernels); `compare` is in Compare.swift.
 
 private func schemeOption(_ v: Value) throws -> QuantizationScheme {
-    let (name, a) = try OptionCase.match(v, "quantization", ["int8(reduceRange: Bool = true)", "int8WeightOnly", "int4(groupSize: Int = 32)"])
+    let (name, a) = try OptionCase.match(v, "quantization", quantizationOptions)
     switch name {
     case "int8WeightOnly": return .int8WeightOnly
     case "int4": return .int4(groupSize: try a[0].asInt())
@@ -25,8 +25,7 @@ private func amountOption(_ v: Value) throws -> PruningAmount {
 }
 
 private func pruningOption(_ v: Value) throws -> PruningMethod {
-    let (name, a) = try OptionCase.match(v, "pruning", ["l1Unstructured(_ amount: Any)", "structured(_ amount: Any, dim: Int = 0, norm: Double = 2)",
-                                                        "global(_ amount: Any)"])
+    let (name, a) = try OptionCase.match(v, "pruning", pruningOptions)
     switch name {
     case "structured": return .structured(try amountOption(a[0]), dim: try a[1].asInt(), norm: try a[2].asDouble())
     case "global": return .global(try amountOption(a[0]))
@@ -145,3 +144,10 @@ func registerCompressionFunctions(_ r: Registry) {
         return a[1]
     }
 }
+
+/// The cases of `quantization:` (matched by OptionCase, offered by completion).
+let quantizationOptions = ["int8(reduceRange: Bool = true)", "int8WeightOnly", "int4(groupSize: Int = 32)"]
+
+/// The cases of `pruning:` (matched by OptionCase, offered by completion).
+let pruningOptions = ["l1Unstructured(_ amount: Any)", "structured(_ amount: Any, dim: Int = 0, norm: Double = 2)",
+                                                        "global(_ amount: Any)"]

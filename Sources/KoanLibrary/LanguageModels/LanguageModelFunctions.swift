@@ -29,7 +29,7 @@ final class EncoderObject: KoanObject {
 
 private func attentionOption(_ v: Value) throws -> AttentionKernel {
     if v.isNil { return .full }
-    let (name, a) = try OptionCase.match(v, "attention", ["full", "tiled(block: Int = 64)", "local(window: Int, globalTokens: Int = 0)", "linear"])
+    let (name, a) = try OptionCase.match(v, "attention", attentionOptions)
     switch name {
     case "tiled": return .tiled(block: try a[0].asInt())
     case "local": return .local(window: try a[0].asInt(), globalTokens: try a[1].asInt())
@@ -40,7 +40,7 @@ private func attentionOption(_ v: Value) throws -> AttentionKernel {
 
 private func positionOption(_ v: Value) throws -> PositionalEncoding {
     if v.isNil { return .learned }
-    let (name, _) = try OptionCase.match(v, "position", ["learned", "sinusoidal", "rope", "alibi"])
+    let (name, _) = try OptionCase.match(v, "position", positionOptions)
     switch name {
     case "sinusoidal": return .sinusoidal
     case "rope": return .rope
@@ -153,3 +153,9 @@ func registerLanguageModelFunctions(_ r: Registry) {
         return .object(ModuleObject(o.encoder.model))
     })
 }
+
+/// The cases of `attention:` (matched by OptionCase, offered by completion).
+let attentionOptions = ["full", "tiled(block: Int = 64)", "local(window: Int, globalTokens: Int = 0)", "linear"]
+
+/// The cases of `position:` (matched by OptionCase, offered by completion).
+let positionOptions = ["learned", "sinusoidal", "rope", "alibi"]

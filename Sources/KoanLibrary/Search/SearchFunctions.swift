@@ -73,8 +73,7 @@ private func spaceOption(_ v: Value) throws -> [(name: String, distribution: Dis
 
 private func samplerOption(_ v: Value, seed: UInt64) throws -> any Sampler {
     if v.isNil { return try TPESampler(seed: seed) }
-    let (name, a) = try OptionCase.match(v, "strategy", [
-        "tpe(startupTrials: Int = 10, candidates: Int = 24, multivariate: Bool = true)", "random", "grid"])
+    let (name, a) = try OptionCase.match(v, "strategy", strategyOptions)
     do {
         switch name {
         case "random": return RandomSampler(seed: seed)
@@ -86,10 +85,7 @@ private func samplerOption(_ v: Value, seed: UInt64) throws -> any Sampler {
 
 private func prunerOption(_ v: Value) throws -> (any Pruner)? {
     if v.isNil { return nil }
-    let (name, a) = try OptionCase.match(v, "pruner", [
-        "median(startupTrials: Int = 5, warmupSteps: Int = 0, intervalSteps: Int = 1)",
-        "successiveHalving(minResource: Int? = nil, reductionFactor: Int = 4, minEarlyStoppingRate: Int = 0)",
-        "none"])
+    let (name, a) = try OptionCase.match(v, "pruner", prunerOptions)
     do {
         switch name {
         case "median": return try MedianPruner(startupTrials: try a[0].asInt(), warmupSteps: try a[1].asInt(), intervalSteps: try a[2].asInt())
@@ -103,7 +99,7 @@ private func prunerOption(_ v: Value) throws -> (any Pruner)? {
 
 private func directionOption(_ v: Value) throws -> Direction {
     if v.isNil { return .minimize }
-    let (name, _) = try OptionCase.match(v, "direction", ["minimize", "maximize"])
+    let (name, _) = try OptionCase.match(v, "direction", directionOptions)
     return name == "maximize" ? .maximize : .minimize
 }
 
@@ -321,3 +317,16 @@ func registerSearchFunctions(_ r: Registry) {
         .bool(try t.shouldPrune())
     }
 }
+
+/// The cases of `strategy:` (matched by OptionCase, offered by completion).
+let strategyOptions = [
+        "tpe(startupTrials: Int = 10, candidates: Int = 24, multivariate: Bool = true)", "random", "grid"]
+
+/// The cases of `pruner:` (matched by OptionCase, offered by completion).
+let prunerOptions = [
+        "median(startupTrials: Int = 5, warmupSteps: Int = 0, intervalSteps: Int = 1)",
+        "successiveHalving(minResource: Int? = nil, reductionFactor: Int = 4, minEarlyStoppingRate: Int = 0)",
+        "none"]
+
+/// The cases of `direction:` (matched by OptionCase, offered by completion).
+let directionOptions = ["minimize", "maximize"]

@@ -94,11 +94,7 @@ extension Value {
 func optimizerOption(_ v: Value, model: Module) throws -> any Optimizer {
     if v.isNil { return try AdamW(lr: 1e-3, weightDecay: 0.01) }
     if case .object(let o as OptimizerObject) = v { return o.optimizer }
-    let (name, a) = try OptionCase.match(v, "optimizer", [
-        "adamW(lr: Double = 0.001, weightDecay: Double = 0.01, layerDecay: Double? = nil)",
-        "adam(lr: Double = 0.001, weightDecay: Double = 0, layerDecay: Double? = nil)",
-        "sgd(lr: Double, momentum: Double = 0, nesterov: Bool = false, weightDecay: Double = 0)",
-    ])
+    let (name, a) = try OptionCase.match(v, "optimizer", optimizerOptions)
     switch name {
     case "adamW", "adam":
         let groups = a[2].isNil ? [] : try layerDecayGroups(model, decay: try a[2].asDouble())
@@ -111,19 +107,13 @@ func optimizerOption(_ v: Value, model: Module) throws -> any Optimizer {
 /// `unfreeze: .gradual(everyEpochs: 1)`: the head first, one more layer down each period.
 private func unfreezeOption(_ v: Value, model: Module) throws -> GradualUnfreezing? {
     if v.isNil { return nil }
-    let (_, a) = try OptionCase.match(v, "unfreeze", ["gradual(everyEpochs: Int = 1)"])
+    let (_, a) = try OptionCase.match(v, "unfreeze", unfreezeOptions)
     return GradualUnfreezing(everyEpochs: try a[0].asInt(), groups: try unfreezingGroups(model))
 }
 
 private func scheduleOption(_ v: Value) throws -> Schedule {
     if v.isNil { return .constant }
-    let (name, a) = try OptionCase.match(v, "schedule", [
-        "constant",
-        "cosine(warmup: Int = 0, total: Int? = nil, minLR: Double = 0)",
-        "linear(warmup: Int = 0, total: Int? = nil)",
-        "step(every: Int, gamma: Double = 0.1)",
-        "exponential(gamma: Double)",
-    ])
+    let (name, a) = try OptionCase.match(v, "schedule", scheduleOptions)
     func optionalInt(_ x: Value) throws -> Int? { x.isNil ? nil : try x.asInt() }
     switch name {
     case "cosine": return .cosine(warmup: try a[0].asInt(), total: try optionalInt(a[1]), minLR: try a[2].asDouble())
@@ -136,7 +126,7 @@ private func scheduleOption(_ v: Value) throws -> Schedule {
 
 private func earlyStoppingOption(_ v: Value) throws -> EarlyStopping? {
     if v.isNil { return nil }
-    let (_, a) = try OptionCase.match(v, "earlyStopping", ["patience(_ epochs: Int, minDelta: Double = 0, restoreBest: Bool = true)"])
+    let (_, a) = try OptionCase.match(v, "earlyStopping", earlyStoppingOptions)
     return EarlyStopping(patience: try a[0].asInt(), minDelta: try a[1].asDouble(), restoreBest: try a[2].asBool())
 }
 
@@ -149,13 +139,13 @@ private func precisionOption(_ v: Value) throws -> Precision {
 private func checkpointOption(_ v: Value) throws -> CheckpointPolicy? {
     if v.isNil { return nil }
     if case .string(let dir) = v { return CheckpointPolicy(directory: dir) }
-    let (_, a) = try OptionCase.match(v, "checkpoint", ["every(_ epochs: Int = 1, directory: String, keep: Int = 3)"])
+    let (_, a) = try OptionCase.match(v, "checkpoint", checkpointOptions)
     return CheckpointPolicy(directory: try a[1].asString(), every: try a[0].asInt(), keep: try a[2].asInt())
 }
 
 private func lossOption(_ v: Value) throws -> TrainingLoss {
     if v.isNil { return .automatic }
-    let (name, a) = try OptionCase.match(v, "loss", ["crossEntropy(labelSmoothing: Double = 0)", "mse", "l1", "binaryCrossEntropy"])
+    let (name, a) = try OptionCase.match(v, "loss", lossOptions)
     switch name {
     case "crossEntropy": return .crossEntropy(labelSmoothing: try a[0].asDouble())
     case "l1": return .l1
@@ -307,3 +297,31 @@ func registerModelReportFunctions(_ r: Registry) {
         return try confusionMatrixValue(yTrue: truth, yPred: predicted, normalize: a[2])
     }
 }
+
+/// The cases of `optimizer:` (matched by OptionCase, offered by completion).
+let optimizerOptions = [
+        "adamW(lr: Double = 0.001, weightDecay: Double = 0.01, layerDecay: Double? = nil)",
+        "adam(lr: Double = 0.001, weightDecay: Double = 0, layerDecay: Double? = nil)",
+        "sgd(lr: Double, momentum: Double = 0, nesterov: Bool = false, weightDecay: Double = 0)",
+    ]
+
+/// The cases of `schedule:` (matched by OptionCase, offered by completion).
+let scheduleOptions = [
+        "constant",
+        "cosine(warmup: Int = 0, total: Int? = nil, minLR: Double = 0)",
+        "linear(warmup: Int = 0, total: Int? = nil)",
+        "step(every: Int, gamma: Double = 0.1)",
+        "exponential(gamma: Double)",
+    ]
+
+/// The cases of `earlyStopping:` (matched by OptionCase, offered by completion).
+let earlyStoppingOptions = ["patience(_ epochs: Int, minDelta: Double = 0, restoreBest: Bool = true)"]
+
+/// The cases of `loss:` (matched by OptionCase, offered by completion).
+let lossOptions = ["crossEntropy(labelSmoothing: Double = 0)", "mse", "l1", "binaryCrossEntropy"]
+
+/// The cases of `checkpoint:` (matched by OptionCase, offered by completion).
+let checkpointOptions = ["every(_ epochs: Int = 1, directory: String, keep: Int = 3)"]
+
+/// The cases of `unfreeze:` (matched by OptionCase, offered by completion).
+let unfreezeOptions = ["gradual(everyEpochs: Int = 1)"]
