@@ -12,6 +12,9 @@ extension Interpreter {
         let prefix = text.string(start, cursor)
         var candidates: [String] = []
         var replaceFrom = start
+        if let (from, paths) = pathCandidates(text, cursor: cursor) {
+            return finish(paths, prefix: text.string(from, cursor), start: from, end: cursor)
+        }
 
         if start > 0, text.scalars[start - 1] == "%", lineStart(text, start - 1) {
             candidates = magicNames.map { "%\($0)" }
@@ -83,6 +86,53 @@ extension Interpreter {
         default:
             return nil
         }
+    }
+
+    /// Inside a string argument of a call that involves a model bound in the workspace (as
+    /// the receiver or an argument): the model's module and parameter paths, from the
+    /// opening quote (`mlp.freeze(except: ["layers.` → `layers.0`, `layers.0.weight`, …).
+    private func pathCandidates(_ text: ScalarText, cursor: Int) -> (Int, [String])? {
+        // The opening quote of the string the cursor is in, on this line.
+        var quote: Int?
+        var i = cursor - 1
+        var quotes = 0
+        while i >= 0, text.scalars[i] != "\n" {
+            if text.scalars[i] == "\"", i == 0 || text.scalars[i - 1] != "\\" {
+                if quote == nil { quote = i }
+                quotes += 1
+            }
+            i -= 1
+        }
+        guard let open = quote, quotes % 2 == 1 else { return nil }
+        // The enclosing call: walk back to its unmatched `(`.
+        var depth = 0, j = open - 1
+        while j >= 0 {
+            let c = text.scalars[j]
+            if c == ")" { depth += 1 }
+            if c == "(" { if depth == 0 { break }; depth -= 1 }
+            j -= 1
+        }
+        guard j > 0 else { return nil }
+        var names: [String] = []
+        let calleeStart = text.identifierStart(before: j)
+        if calleeStart > 1, text.scalars[calleeStart - 1] == "." {
+            names.append(text.string(text.identifierStart(before: calleeStart - 1), calleeStart - 1))
+        }
+        // Identifiers among the arguments before the string.
+        var k = j + 1
+        while k < open {
+            if ScalarText.isIdentifierScalar(text.scalars[k]) {
+                let end = text.identifierEnd(from: k)
+                names.append(text.string(k, end))
+                k = end
+            } else { k += 1 }
+        }
+        for name in names {
+            if case .object(let o as any PathNamedObject)? = workspace.existing(name)?.value {
+                return (open + 1, o.completablePaths)
+            }
+        }
+        return nil
     }
 
     /// Argument labels (`from:`) of the call whose parentheses enclose `position`.

@@ -57,6 +57,12 @@ package protocol SummarizedObject: KoanObject {
     var summaryLine: String { get }
 }
 
+/// A library object named by dotted paths in strings (a model's modules and parameters:
+/// `freeze(except: ["layers.2"])`), which completion offers inside a string argument.
+package protocol PathNamedObject: KoanObject {
+    var completablePaths: [String] { get }
+}
+
 /// A library object called like a function: `model(x)`.
 package protocol CallableObject: KoanObject {
     func call(_ args: [Argument]) throws -> Value

@@ -115,4 +115,18 @@ final class CompletionTests: XCTestCase {
         // Labels come with the names an argument expression could start with.
         XCTAssertTrue(i.complete(code, cursor: code.unicodeScalars.count).matches.contains("seed:"))
     }
+
+    /// Inside a string argument, a bound model's module and parameter paths (freezing and
+    /// LoRA targets name them): `mlp.freeze(except: ["layers.` → `layers.0`, `layers.2.bias`, …
+    func testDottedPathsInStrings() {
+        let i = interpreter("let mlp = MLP(input: 4, hidden: [8], output: 2)")
+        let code = "mlp.freeze(except: [\"layers.2"
+        let c = i.complete(code, cursor: code.unicodeScalars.count)
+        XCTAssertEqual(c.matches, ["layers.2", "layers.2.bias", "layers.2.weight"])
+        XCTAssertEqual(c.start, 21)
+        let free = "lora(mlp, targets: [\"lay"
+        XCTAssertTrue(i.complete(free, cursor: free.unicodeScalars.count).matches.contains("layers.0.weight"))
+        // Not inside a string: the usual names.
+        XCTAssertFalse(i.complete("mlp.freeze(except: [la", cursor: 22).matches.contains("layers.0"))
+    }
 }

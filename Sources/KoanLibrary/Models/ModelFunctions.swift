@@ -17,10 +17,14 @@ import KoanTrain
 //     }
 
 /// A module (layer or model) as a Koan value; modules are shared by reference, as in PyTorch.
-final class ModuleObject: CallableObject, SummarizedObject {
+final class ModuleObject: CallableObject, SummarizedObject, PathNamedObject {
     let module: Module
     init(_ module: Module) { self.module = module }
     var typeName: String { module.layerName }
+    /// Module and parameter paths, for completion inside strings (`freeze(except: ["la`).
+    var completablePaths: [String] {
+        module.namedModules.map(\.path).filter { !$0.isEmpty } + module.parameterSlots.map(\.path)
+    }
     /// `%workspace`'s one line: the layer and its parameter count (the tree is many lines).
     var summaryLine: String {
         "\(module.layerName): \(FitDisplay.grouped(module.parameterCount)) parameters (\(FitDisplay.grouped(module.trainableParameterCount)) trainable)"
