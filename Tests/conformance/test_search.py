@@ -78,15 +78,20 @@ def test_interrupt_keeps_trials_and_a_new_kernel_resumes(tmp_path):
         assert time.monotonic() - t0 < 5
         assert reply["content"]["ename"] == "Interrupted", reply["content"]
         counts = execute_ok(kc, "study.counts").result
-        assert '"running": 0' in counts and '"fail": 1' in counts, counts
+        # The interrupt lands inside a trial (which then fails, "interrupted") or, with a
+        # fast release kernel, between two trials (nothing fails); never a running trial.
+        assert '"running": 0' in counts and ('"fail": 1' in counts or '"fail": 0' in counts), counts
+        fails = 1 if '"fail": 1' in counts else 0
         finished = int(execute_ok(kc, 'study.counts["complete"]! + study.counts["pruned"]!').result)
         assert finished >= 3
     finally:
         stop_kernel(km, kc)
 
     stored = optuna.load_study(study_name="long", storage=f"sqlite:///{db}")
-    assert [t.state.name for t in stored.trials].count("FAIL") == 1
-    assert stored.trials[-1].user_attrs.get("fail_reason") == "interrupted"
+    assert [t.state.name for t in stored.trials].count("FAIL") == fails
+    assert len(stored.trials) == finished + fails
+    if fails:
+        assert stored.trials[-1].user_attrs.get("fail_reason") == "interrupted"
 
     km, kc = start_kernel()
     try:
@@ -94,11 +99,11 @@ def test_interrupt_keeps_trials_and_a_new_kernel_resumes(tmp_path):
         target = finished + 2
         run = execute_ok(kc, f'let again = search({SPACE}, trials: {target}, seed: 0, storage: "sqlite:///{db}", name: "long") '
                              '{ trial in objective(trial) }', timeout=120)
-        assert execute_ok(kc, "again.trials.count").result == str(finished + 1 + 2)
-        assert execute_ok(kc, "again.trials.last![\"number\"]!").result == str(finished + 2)
+        assert execute_ok(kc, "again.trials.count").result == str(finished + fails + 2)
+        assert execute_ok(kc, "again.trials.last![\"number\"]!").result == str(finished + fails + 1)
     finally:
         stop_kernel(km, kc)
-    assert len(optuna.load_study(study_name="long", storage=f"sqlite:///{db}").trials) == finished + 3
+    assert len(optuna.load_study(study_name="long", storage=f"sqlite:///{db}").trials) == finished + fails + 2
 
 
 def test_mistakes_are_errors_and_the_kernel_lives(kernel):
