@@ -42,13 +42,12 @@ import argparse
 import csv
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from workers import finish, run_json, status_kib
+from workers import finish, run_cells, run_json, status_kib
 
 REPO = Path(__file__).resolve().parent.parent
 INTENTS = REPO / "notebooks" / "data" / "intents"
@@ -218,35 +217,13 @@ def json_line(fields: list[tuple[str, str]]) -> str:
 
 def run_notebook(koan_bin: str, cells: list[str], name: str, minilm: str | None) -> tuple[dict, list[str], float]:
     """Runs the cells with `koan run`: (every printed JSON line merged, errors, wall seconds)."""
-    env = dict(os.environ)
-    if minilm:
-        env["KOAN_MINILM_DIR"] = minilm
-    if "VIRTUAL_ENV" not in env and sys.prefix != sys.base_prefix:
-        env["VIRTUAL_ENV"] = sys.prefix
-    nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": None}
-                    for c in cells],
-          "metadata": {"kernelspec": {"name": "koan", "display_name": "Koan", "language": "koan"}},
-          "nbformat": 4, "nbformat_minor": 5}
-    with tempfile.TemporaryDirectory(prefix="koan-compress-") as tmp:
-        work = Path(tmp)
-        (work / f"{name}.ipynb").write_text(json.dumps(nb, indent=1))
-        start = time.perf_counter()
-        p = subprocess.run([koan_bin, "run", str(work / f"{name}.ipynb"), "-o", str(work / "out.ipynb")],
-                           capture_output=True, text=True, env=env, cwd=REPO)
-        wall = time.perf_counter() - start
-        out = json.loads((work / "out.ipynb").read_text()) if (work / "out.ipynb").exists() else {"cells": []}
-    merged, errors = {}, []
-    for i, c in enumerate(out["cells"]):
-        for o in c.get("outputs", []):
-            if o.get("output_type") == "stream":
-                text = "".join(o["text"]) if isinstance(o["text"], list) else o["text"]
-                for line in text.splitlines():
-                    if line.startswith("{"):
-                        merged.update(json.loads(line))
-            elif o.get("output_type") == "error":
-                errors.append(f"cell {i}: {o.get('ename', '')}: {o.get('evalue', '')}".strip())
-    if p.returncode != 0 and not errors:
-        errors.append(f"koan run exit {p.returncode}: {(p.stdout + p.stderr)[-400:]}")
+    texts, errors, wall = run_cells(koan_bin, cells, name, cwd=REPO,
+                                    env_extra={"KOAN_MINILM_DIR": minilm} if minilm else None)
+    merged: dict = {}
+    for text in texts:
+        for line in text.splitlines():
+            if line.startswith("{"):
+                merged.update(json.loads(line))
     return merged, errors, wall
 
 

@@ -55,13 +55,12 @@ import json
 import math
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from workers import finish
+from workers import finish, run_cells
 
 REPO = Path(__file__).resolve().parent.parent
 PARTS = ["functions", "digits", "overhead"]
@@ -201,35 +200,10 @@ def fmt(x, spec=".4g", none="n/a") -> str:
 # ---- Koan notebooks ------------------------------------------------------------------------
 
 def run_notebook(koan_bin: str, cells: list[str], name: str) -> tuple[list[dict], list[str], list[str], float]:
-    """Runs the cells with `koan run` (bench/compress.py's way): (every printed JSON line in
-    order, each cell's stream text, errors, wall seconds)."""
-    env = dict(os.environ)
-    if "VIRTUAL_ENV" not in env and sys.prefix != sys.base_prefix:
-        env["VIRTUAL_ENV"] = sys.prefix
-    nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": None}
-                    for c in cells],
-          "metadata": {"kernelspec": {"name": "koan", "display_name": "Koan", "language": "koan"}},
-          "nbformat": 4, "nbformat_minor": 5}
-    with tempfile.TemporaryDirectory(prefix="koan-search-") as tmp:
-        work = Path(tmp)
-        (work / f"{name}.ipynb").write_text(json.dumps(nb, indent=1))
-        start = time.perf_counter()
-        p = subprocess.run([koan_bin, "run", str(work / f"{name}.ipynb"), "-o", str(work / "out.ipynb")],
-                           capture_output=True, text=True, env=env, cwd=REPO)
-        wall = time.perf_counter() - start
-        out = json.loads((work / "out.ipynb").read_text()) if (work / "out.ipynb").exists() else {"cells": []}
-    lines, texts, errors = [], [], []
-    for i, c in enumerate(out["cells"]):
-        text = ""
-        for o in c.get("outputs", []):
-            if o.get("output_type") == "stream":
-                text += "".join(o["text"]) if isinstance(o["text"], list) else o["text"]
-            elif o.get("output_type") == "error":
-                errors.append(f"cell {i}: {o.get('ename', '')}: {o.get('evalue', '')}".strip())
-        texts.append(text)
-        lines += [json.loads(l) for l in text.splitlines() if l.startswith("{")]
-    if p.returncode != 0 and not errors:
-        errors.append(f"koan run exit {p.returncode}: {(p.stdout + p.stderr)[-400:]}")
+    """Runs the cells with `koan run`: (every printed JSON line in order, each cell's stream
+    text, errors, wall seconds)."""
+    texts, errors, wall = run_cells(koan_bin, cells, name, cwd=REPO)
+    lines = [json.loads(l) for text in texts for l in text.splitlines() if l.startswith("{")]
     return lines, texts, errors, wall
 
 
